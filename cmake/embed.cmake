@@ -1,0 +1,21 @@
+# Embeds runtime headers, libbpf's BPF-side headers and the Lua stdlib into the
+# binary, so pktlua never reads its source tree at run time.
+add_executable(pl_embed ${CMAKE_SOURCE_DIR}/tools/embed.c)
+
+# pktlua_embed(OUT <file.c> FILES <name>=<path> ...)
+function(pktlua_embed)
+  cmake_parse_arguments(E "" "OUT" "FILES" ${ARGN})
+  set(args)
+  set(deps)
+  foreach(pair ${E_FILES})
+    string(REPLACE "=" ";" kv "${pair}")
+    list(GET kv 1 path)
+    list(APPEND args "${pair}")
+    list(APPEND deps "${path}")
+  endforeach()
+  add_custom_command(OUTPUT ${E_OUT}
+    COMMAND pl_embed ${E_OUT} ${args}
+    DEPENDS pl_embed ${deps}
+    COMMENT "Embedding ${CMAKE_CURRENT_LIST_DIR} resources"
+    VERBATIM)
+endfunction()

@@ -1,0 +1,23 @@
+/* embedded.h — files compiled into the binary at build time.
+ *
+ * Names are namespaced: "include/<path>" for headers served to clang
+ * (runtime/pktlua/ headers, libbpf BPF-side headers), "lua/<module>" for stdlib modules.
+ * The data is static and NUL-terminated; nobody frees it. */
+#ifndef PKTLUA_EMBEDDED_H
+#define PKTLUA_EMBEDDED_H
+
+#include <stddef.h>
+
+struct pl_embedded_file {
+	const char *name;
+	const unsigned char *data;
+	size_t len;
+};
+
+extern const struct pl_embedded_file pl_embedded_files[]; /* sorted by name */
+extern const size_t pl_embedded_count;
+
+/* The file called exactly NAME, or NULL. */
+const struct pl_embedded_file *pl_embedded_find(const char *name);
+
+#endif

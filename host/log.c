@@ -1,0 +1,83 @@
+/* log.c — levelled logging to stderr, libbpf routed through it. */
+#include "log.h"
+
+#include <bpf/libbpf.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+static enum pl_log_level max_level = PL_LOG_WARN;
+
+void pl_log_set_level(enum pl_log_level level)
+{
+	max_level = level;
+}
+
+enum pl_log_level pl_log_get_level(void)
+{
+	return max_level;
+}
+
+static void vlog(enum pl_log_level level, const char *prefix, const char *fmt, va_list ap)
+{
+	static int colour = -1;
+
+	if (level > max_level)
+		return;
+	if (colour < 0)
+		colour = isatty(STDERR_FILENO);
+	const char *on = "", *off = "";
+	if (colour && level <= PL_LOG_WARN) {
+		on = level == PL_LOG_ERROR ? "\033[31m" : "\033[33m";
+		off = "\033[0m";
+	}
+	fprintf(stderr, "%s%s", on, prefix);
+	vfprintf(stderr, fmt, ap);
+	size_t n = strlen(fmt);
+	fprintf(stderr, "%s%s", off, n && fmt[n - 1] == '\n' ? "" : "\n");
+}
+
+void pl_log(enum pl_log_level level, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog(level, "pktlua: ", fmt, ap);
+	va_end(ap);
+}
+
+static char first_warning[512];
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	enum pl_log_level ours = level == LIBBPF_DEBUG ? PL_LOG_DEBUG : PL_LOG_INFO;
+
+	/* Keep the first warning since the last clear: later ones are usually
+	 * consequences ("failed to load object"). */
+	if (level == LIBBPF_WARN && !first_warning[0]) {
+		va_list copy;
+
+		va_copy(copy, ap);
+		vsnprintf(first_warning, sizeof(first_warning), fmt, copy);
+		va_end(copy);
+		first_warning[strcspn(first_warning, "\n")] = '\0';
+	}
+	vlog(ours, "libbpf: ", fmt, ap);
+	return 0;
+}
+
+const char *pl_log_libbpf_warning(void)
+{
+	return first_warning;
+}
+
+void pl_log_clear_libbpf_warning(void)
+{
+	first_warning[0] = '\0';
+}
+
+void pl_log_route_libbpf(void)
+{
+	libbpf_set_print(libbpf_print);
+}
