@@ -1,0 +1,233 @@
+/* loader.c — open and load a compiled object with libbpf; explain failures
+ * in terms of the user's script. */
+#include "loader.h"
+#include "log.h"
+
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifndef ENOTSUPP
+#define ENOTSUPP 524 /* kernel-internal errno, leaks out of bpf() */
+#endif
+
+/* Verifier logs of big programs run to megabytes; a log that does not fit
+ * makes the kernel fail the load with ENOSPC instead of the real reason.
+ * malloc() of untouched pages costs nothing, so be generous. */
+#define VERIFIER_LOG_SIZE (16u << 20)
+
+static bool starts_with(const char *s, const char *prefix)
+{
+	return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+/* Lines the verifier prints after the reason, not part of it. */
+static bool is_trailer(const char *line, size_t len)
+{
+	static const char *const trailers[] = {
+		"processed ", "verification time", "stack depth", "max_states_per_insn",
+		"Validating ", "Func#", "-- END", "mark_precise",
+	};
+	if (len == 0)
+		return true;
+	for (size_t i = 0; i < sizeof(trailers) / sizeof(trailers[0]); i++)
+		if (len >= strlen(trailers[i]) && starts_with(line, trailers[i]))
+			return true;
+	return false;
+}
+
+static void copy_span(char *dst, size_t dst_len, const char *src, size_t len)
+{
+	if (!dst_len)
+		return;
+	if (len >= dst_len)
+		len = dst_len - 1;
+	memcpy(dst, src, len);
+	dst[len] = '\0';
+}
+
+void pl_verifier_log_summary(const char *log, char *reason, size_t reason_len,
+			     char *where, size_t where_len)
+{
+	const char *reason_at = NULL;
+	size_t reason_n = 0;
+
+	copy_span(reason, reason_len, "", 0);
+	copy_span(where, where_len, "", 0);
+	if (!log)
+		return;
+
+	/* The reason is the last line that is not a statistics trailer. */
+	const char *end = log + strlen(log);
+	while (end > log) {
+		const char *eol = end;
+		while (eol > log && eol[-1] == '\n')
+			eol--;
+		const char *bol = eol;
+		while (bol > log && bol[-1] != '\n')
+			bol--;
+		if (eol == bol && bol == log)
+			break;
+		if (!is_trailer(bol, eol - bol)) {
+			reason_at = bol;
+			reason_n = eol - bol;
+			break;
+		}
+		end = bol;
+	}
+	if (!reason_at)
+		return;
+	copy_span(reason, reason_len, reason_at, reason_n);
+
+	/* Source annotations look like "; int x = *p; @ x.lua:14": BTF line
+	 * info the verifier prints before the instructions of each line. The
+	 * last one before the reason is where the failing instruction came from. */
+	const char *p = log, *last = NULL;
+	while (p < reason_at) {
+		const char *eol = strchr(p, '\n');
+		if (!eol)
+			eol = p + strlen(p);
+		if (*p == ';') {
+			for (const char *at = eol - 1; at > p; at--)
+				if (at[0] == '@' && at[-1] == ' ' && at + 2 <= eol) {
+					last = at + 2;
+					copy_span(where, where_len, last, eol - last);
+					break;
+				}
+		}
+		p = *eol ? eol + 1 : eol;
+	}
+}
+
+static char *format_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static char *format_msg(const char *fmt, ...)
+{
+	va_list ap;
+	char *s = NULL;
+
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) < 0)
+		s = NULL;
+	va_end(ap);
+	return s;
+}
+
+static bool is_fentry_like(const struct bpf_program *prog)
+{
+	const char *sec = bpf_program__section_name(prog);
+
+	return starts_with(sec, "fentry") || starts_with(sec, "fexit") ||
+	       starts_with(sec, "fmod_ret") || starts_with(sec, "lsm");
+}
+
+/* Why a program failed to load, in one line. */
+static char *explain_prog_failure(struct bpf_program *prog, int err, const char *log)
+{
+	const char *name = bpf_program__name(prog);
+	const char *sec = bpf_program__section_name(prog);
+	char reason[512], where[256];
+
+	if (bpf_program__type(prog) == BPF_PROG_TYPE_UNSPEC)
+		return format_msg("program '%s': unknown section '%s' (try tracepoint/, raw_tp/, "
+				  "tp_btf/, uprobe/, usdt/, xdp, tc, socket, cgroup_skb/, perf_event)",
+				  name, sec);
+	if (is_fentry_like(prog) && (err == -EPERM || err == -ENOTSUPP || err == -EOPNOTSUPP))
+		return format_msg("program '%s' (%s): this kernel refuses fentry/fexit/LSM "
+				  "programs (%s); use tp_btf/ or raw_tp/ instead",
+				  name, sec, strerror(-err));
+
+	pl_verifier_log_summary(log, reason, sizeof(reason), where, sizeof(where));
+	if (reason[0])
+		return format_msg("%s%sprogram '%s' rejected by the verifier: %s%s",
+				  where, where[0] ? ": " : "", name, reason,
+				  pl_log_get_level() < PL_LOG_INFO ? " (-v shows the verifier log)" : "");
+	if (err == -EPERM)
+		return format_msg("program '%s': loading needs root (CAP_BPF and CAP_PERFMON): %s",
+				  name, strerror(-err));
+	return format_msg("program '%s' (%s) failed to load: %s", name, sec, strerror(-err));
+}
+
+static struct bpf_program *failed_program(struct bpf_object *obj)
+{
+	const char *w = pl_log_libbpf_warning();
+	char name[128];
+
+	if (sscanf(w, "prog '%127[^']'", name) == 1)
+		return bpf_object__find_program_by_name(obj, name);
+	return NULL;
+}
+
+int pl_object_load(const void *obj, size_t len, const struct pl_load_opts *opts,
+		   struct bpf_object **out, char **errmsg)
+{
+	const char *name = opts && opts->name ? opts->name : "snippet";
+	struct bpf_object *bobj = NULL;
+	struct bpf_program *prog;
+	char *log = NULL;
+	int err = 0;
+
+	*out = NULL;
+	*errmsg = NULL;
+	pl_log_clear_libbpf_warning();
+
+	LIBBPF_OPTS(bpf_object_open_opts, oopts, .object_name = name);
+	bobj = bpf_object__open_mem(obj, len, &oopts);
+	if (!bobj) {
+		err = -errno;
+		const char *why = pl_log_libbpf_warning();
+		*errmsg = format_msg("object '%s' cannot be opened: %s", name,
+				     why[0] ? why : strerror(-err));
+		goto out;
+	}
+
+	/* One buffer serves every program: libbpf loads them one at a time and
+	 * we only read the log of the one that failed. With log_level 0 libbpf
+	 * loads without a log and retries at level 1 into this buffer on failure. */
+	log = malloc(VERIFIER_LOG_SIZE);
+	if (!log) {
+		err = -ENOMEM;
+		goto out;
+	}
+	log[0] = '\0';
+	bpf_object__for_each_program(prog, bobj) {
+		bpf_program__set_log_buf(prog, log, VERIFIER_LOG_SIZE);
+		if (pl_log_get_level() >= PL_LOG_DEBUG)
+			bpf_program__set_log_level(prog, 1);
+	}
+
+	err = bpf_object__load(bobj);
+	if (pl_log_get_level() >= PL_LOG_DEBUG && log[0])
+		pl_log(PL_LOG_DEBUG, "verifier log of object '%s':\n%s", name, log);
+	if (!err)
+		goto out;
+
+	/* Which program failed? libbpf unloads them all on failure, so fds
+	 * do not tell; its first warning does ("prog 'NAME': ..."). */
+	prog = failed_program(bobj);
+	if (prog) {
+		if (log[0])
+			pl_log(PL_LOG_INFO, "verifier log of program '%s':\n%s",
+			       bpf_program__name(prog), log);
+		*errmsg = explain_prog_failure(prog, err, log);
+		goto out;
+	}
+	/* Not a program: maps, BTF, relocations. libbpf said why. */
+	const char *why = pl_log_libbpf_warning();
+	*errmsg = format_msg("object '%s' failed to load: %s", name,
+			     why[0] ? why : strerror(-err));
+out:
+	free(log);
+	if (err) {
+		bpf_object__close(bobj);
+		if (!*errmsg)
+			*errmsg = format_msg("object '%s': %s", name, strerror(-err));
+		return err;
+	}
+	*out = bobj;
+	return 0;
+}

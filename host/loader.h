@@ -1,0 +1,32 @@
+/* loader.h — ELF object in memory → loaded bpf_object, with errors that
+ * name lines of the user's script.
+ *
+ * The verifier log is captured per program; on rejection the one-line reason
+ * and the script line of the failing instruction (from BTF line info, which
+ * the compiler pointed at the Lua script with #line) make the message, and
+ * the whole log is printed at -v (PL_LOG_INFO). */
+#ifndef PKTLUA_LOADER_H
+#define PKTLUA_LOADER_H
+
+#include <stddef.h>
+
+struct bpf_object;
+
+struct pl_load_opts {
+	const char *name;  /* object name for messages; default "snippet" */
+};
+
+/* Open and load OBJ (LEN bytes; not kept). Returns 0 and *out, or a negative
+ * errno with *errmsg (malloc'd, one line, caller frees) saying what failed,
+ * e.g. "x.lua:14: program 'count' rejected by the verifier: R1 invalid mem
+ * access 'scalar'". */
+int pl_object_load(const void *obj, size_t len, const struct pl_load_opts *opts,
+		   struct bpf_object **out, char **errmsg);
+
+/* Exposed for unit tests: from a verifier log, the reason (last meaningful
+ * line) and the "file:line" of the last source annotation before it. Both
+ * are written as empty strings when absent. */
+void pl_verifier_log_summary(const char *log, char *reason, size_t reason_len,
+			     char *where, size_t where_len);
+
+#endif
