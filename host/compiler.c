@@ -1,0 +1,624 @@
+/* compiler.c — pl_compile(): run clang in a forked child, collect the object.
+ *
+ * The parent assembles the translation unit (prelude, #line-mapped snippet,
+ * default license), the in-memory headers and the cc1 arguments, then forks.
+ * The child dlopen()s the shim (clang_shim.cpp), compiles, writes a small
+ * header, the object and the diagnostics into a memfd and _exit()s; its
+ * stdout and stderr go to a second memfd, so nothing LLVM prints reaches the
+ * terminal. The parent waits and reads both.
+ *
+ * Why a child: LLVM must never be mapped into the host (a crash or a
+ * report_fatal_error() in the backend would take the user's script down with
+ * it), LLVM 19 keeps a static GEPGlobals map in BPFAbstractMemberAccess that
+ * makes the second CO-RE compile in one process crash, and a -disable-free
+ * compile leaks ~18 MB. All three die with the child.
+ *
+ * The child calls malloc() and dlopen() after fork(), which is only safe
+ * because the host is single-threaded: call pl_compile() from the one
+ * thread (a threaded host would need posix_spawn of a helper instead). */
+#include "compiler.h"
+
+#include "clang_shim.h"
+#include "embedded.h"
+#include "log.h"
+#include "vmlinux.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Where the headers live in clang's view. */
+#define INCLUDE_ROOT "/pktlua/include"
+#define SRC_ROOT "/pktlua/src"
+
+/* The kernel architecture libbpf's bpf_tracing.h reads pt_regs for. */
+#if defined(__x86_64__) || defined(__i386__)
+#define TARGET_ARCH "x86"
+#elif defined(__aarch64__)
+#define TARGET_ARCH "arm64"
+#elif defined(__s390x__)
+#define TARGET_ARCH "s390"
+#elif defined(__powerpc__)
+#define TARGET_ARCH "powerpc"
+#elif defined(__riscv)
+#define TARGET_ARCH "riscv"
+#elif defined(__loongarch__)
+#define TARGET_ARCH "loongarch"
+#elif defined(__arm__)
+#define TARGET_ARCH "arm"
+#else
+#error "unknown architecture: add its __TARGET_ARCH_ name"
+#endif
+
+/* Child stderr kept in a diagnostic, at most (LLVM can dump whole DAGs). */
+#define MAX_CHILD_STDERR (64 * 1024)
+
+/* What the child writes at offset 0 of the result memfd, followed by
+ * obj_len bytes of object and diag_len bytes of diagnostics. */
+struct child_result {
+	uint32_t magic;
+	int32_t status;         /* 0 or a negative errno */
+	uint64_t obj_len;
+	uint64_t diag_len;
+	uint64_t load_ns;       /* dlopen() of the shim */
+	uint64_t compile_ns;    /* pl_cc_compile() */
+};
+#define CHILD_MAGIC 0x706c6363u /* "plcc" */
+
+static char *shim_dir;
+
+int pl_compiler_set_shim_dir(const char *dir)
+{
+	char *copy = NULL;
+
+	if (dir) {
+		copy = strdup(dir);
+		if (!copy)
+			return -ENOMEM;
+	}
+	free(shim_dir);
+	shim_dir = copy;
+	return 0;
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + ts.tv_nsec;
+}
+
+static bool mem_contains(const char *hay, size_t len, const char *needle)
+{
+	return hay && memmem(hay, len, needle, strlen(needle));
+}
+
+static int write_all(int fd, const void *buf, size_t n)
+{
+	const char *p = buf;
+
+	while (n) {
+		ssize_t w = write(fd, p, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -errno;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* --- the child ------------------------------------------------------------ */
+
+/* dlopen() the shim, searching as compiler.h describes. On failure MSG says
+ * where we looked and why it failed. */
+static void *load_shim(char *msg, size_t msg_sz)
+{
+	char path[PATH_MAX], exe[PATH_MAX];
+	const char *dirs[3];
+	size_t ndirs = 0, used = 0;
+	const char *env = getenv("PKTLUA_CC_SHIM");
+	void *h;
+
+	if (env && *env) {
+		h = dlopen(env, RTLD_LAZY | RTLD_LOCAL);
+		if (!h)
+			snprintf(msg, msg_sz, "cannot load the compiler (PKTLUA_CC_SHIM=%s): %s",
+				 env, dlerror());
+		return h;
+	}
+
+	if (shim_dir)
+		dirs[ndirs++] = shim_dir;
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n > 0) {
+		exe[n] = '\0';
+		char *slash = strrchr(exe, '/');
+		if (slash) {
+			*slash = '\0';
+			dirs[ndirs++] = exe;
+		}
+	}
+	dirs[ndirs++] = PKTLUA_LIBDIR;
+
+	used = snprintf(msg, msg_sz, "cannot find the compiler %s (looked in", PKTLUA_CC_SHIM_NAME);
+	for (size_t i = 0; i < ndirs; i++) {
+		snprintf(path, sizeof(path), "%s/%s", dirs[i], PKTLUA_CC_SHIM_NAME);
+		if (access(path, F_OK)) {
+			if (used < msg_sz)
+				used += snprintf(msg + used, msg_sz - used, "%s %s",
+						 i ? "," : "", dirs[i]);
+			continue;
+		}
+		/* It is there: a failure now (missing libLLVM, ...) is the answer. */
+		h = dlopen(path, RTLD_LAZY | RTLD_LOCAL);
+		if (!h)
+			snprintf(msg, msg_sz, "cannot load the compiler %s: %s", path, dlerror());
+		return h;
+	}
+	if (used < msg_sz)
+		snprintf(msg + used, msg_sz - used, "; set PKTLUA_CC_SHIM to its path)");
+	return NULL;
+}
+
+static void __attribute__((noreturn))
+child_main(const struct pl_cc_input *in, int out_fd, int err_fd)
+{
+	struct child_result hdr = { .magic = CHILD_MAGIC };
+	struct pl_cc_output out = {0};
+	static const int dfl_signals[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE,
+					   SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT };
+	char msg[PATH_MAX + 512];
+	sigset_t none;
+
+	/* Everything LLVM might print lands in the parent's memfd. */
+	dup2(err_fd, STDOUT_FILENO);
+	dup2(err_fd, STDERR_FILENO);
+	/* The host may block signals (signalfd) or handle them (ASan catches
+	 * SIGSEGV): a crash or a Ctrl-C must end this child with its signal,
+	 * which the parent reports. */
+	for (size_t i = 0; i < sizeof(dfl_signals) / sizeof(dfl_signals[0]); i++)
+		signal(dfl_signals[i], SIG_DFL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+
+	uint64_t t0 = now_ns();
+	void *h = load_shim(msg, sizeof(msg));
+	pl_cc_compile_fn compile = h ? (pl_cc_compile_fn)dlsym(h, PL_CC_ENTRY) : NULL;
+	if (h && !compile)
+		snprintf(msg, sizeof(msg), "compiler library has no %s: %s", PL_CC_ENTRY,
+			 dlerror());
+	uint64_t t1 = now_ns();
+	hdr.load_ns = t1 - t0;
+
+	if (compile) {
+		hdr.status = compile(in, &out);
+		hdr.compile_ns = now_ns() - t1;
+	} else {
+		hdr.status = -ENOENT;
+		out.diag = msg;
+		out.diag_len = strlen(msg);
+	}
+	hdr.obj_len = hdr.status ? 0 : out.obj_len;
+	hdr.diag_len = out.diag ? out.diag_len : 0;
+	if (write_all(out_fd, &hdr, sizeof(hdr)) ||
+	    write_all(out_fd, out.obj, hdr.obj_len) ||
+	    write_all(out_fd, out.diag, hdr.diag_len))
+		_exit(1);
+	/* No exit(): atexit handlers and stdio buffers belong to the parent. */
+	_exit(0);
+}
+
+/* --- the parent ----------------------------------------------------------- */
+
+/* Read LEN bytes at OFF of FD into a new NUL-terminated buffer. */
+static char *read_at(int fd, off_t off, size_t len)
+{
+	char *buf = malloc(len + 1);
+	size_t got = 0;
+
+	if (!buf)
+		return NULL;
+	while (got < len) {
+		ssize_t r = pread(fd, buf + got, len - got, off + got);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			free(buf);
+			errno = r < 0 ? errno : EIO;
+			return NULL;
+		}
+		got += r;
+	}
+	buf[len] = '\0';
+	return buf;
+}
+
+/* What the child printed (clang diagnostics before an LLVM fatal error,
+ * LLVM's own messages), trimmed to MAX_CHILD_STDERR; "" if nothing. */
+static char *child_stderr(int fd)
+{
+	struct stat st;
+	size_t len;
+
+	if (fstat(fd, &st))
+		return strdup("");
+	len = st.st_size > MAX_CHILD_STDERR ? MAX_CHILD_STDERR : (size_t)st.st_size;
+	char *s = read_at(fd, 0, len);
+	return s ?: strdup("");
+}
+
+/* "FILENAME: WHAT\nBODY", BODY without trailing blank lines; NULL if out of
+ * memory. */
+static char *join_msg(const char *filename, const char *what, const char *body)
+{
+	size_t n = body ? strlen(body) : 0;
+	char *s;
+
+	while (n && (body[n - 1] == '\n' || body[n - 1] == ' '))
+		n--;
+	if (asprintf(&s, "%s: %s%s%.*s\n", filename, what, n ? "\n" : "", (int)n, body) < 0)
+		return NULL;
+	return s;
+}
+
+/* Run the child for IN and fill RES. */
+static int run_child(const struct pl_cc_input *in, const char *filename,
+		     struct pl_compile_result *res)
+{
+	struct child_result hdr;
+	int out_fd = -1, err_fd = -1, status, err = 0;
+	char *text = NULL, what[128];
+	uint64_t t0 = now_ns();
+	struct stat st;
+	pid_t pid;
+
+	out_fd = memfd_create("pktlua-cc-result", MFD_CLOEXEC);
+	err_fd = memfd_create("pktlua-cc-stderr", MFD_CLOEXEC);
+	if (out_fd < 0 || err_fd < 0) {
+		err = -errno;
+		goto out;
+	}
+	/* The child shares our stdio buffers: should anything in it call exit(),
+	 * they must not be written out twice. */
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	if (pid < 0) {
+		err = -errno;
+		goto out;
+	}
+	if (pid == 0)
+		child_main(in, out_fd, err_fd);
+
+	while (waitpid(pid, &status, 0) < 0) {
+		if (errno != EINTR) {
+			err = -errno;
+			goto out;
+		}
+	}
+
+	if (WIFSIGNALED(status)) {
+		int sig = WTERMSIG(status);
+		bool crash = sig == SIGSEGV || sig == SIGBUS || sig == SIGILL || sig == SIGFPE ||
+			     sig == SIGABRT || sig == SIGTRAP || sig == SIGSYS;
+
+		snprintf(what, sizeof(what), "compiler %s (signal %d, %s)",
+			 crash ? "crashed" : "killed", sig, strsignal(sig));
+		text = child_stderr(err_fd);
+		res->diag = join_msg(filename, what, text);
+		err = -ECHILD;
+		goto out;
+	}
+	if (WEXITSTATUS(status) == PL_CC_EXIT_FATAL) {
+		text = child_stderr(err_fd);
+		res->diag = join_msg(filename, "compiler failed (LLVM fatal error)", text);
+		err = -ECHILD;
+		goto out;
+	}
+
+	ssize_t n = pread(out_fd, &hdr, sizeof(hdr), 0);
+	if (n != (ssize_t)sizeof(hdr) || hdr.magic != CHILD_MAGIC || fstat(out_fd, &st) ||
+	    (uint64_t)st.st_size != sizeof(hdr) + hdr.obj_len + hdr.diag_len ||
+	    hdr.status > 0) {
+		snprintf(what, sizeof(what), "compiler exited without a result (status %d)",
+			 WEXITSTATUS(status));
+		text = child_stderr(err_fd);
+		res->diag = join_msg(filename, what, text);
+		err = -ECHILD;
+		goto out;
+	}
+
+	res->diag = read_at(out_fd, sizeof(hdr) + hdr.obj_len, hdr.diag_len);
+	if (!res->diag) {
+		err = -errno;
+		goto out;
+	}
+	err = hdr.status;
+	if (!err) {
+		res->obj = read_at(out_fd, sizeof(hdr), hdr.obj_len);
+		if (!res->obj) {
+			err = -errno;
+			goto out;
+		}
+		res->obj_len = hdr.obj_len;
+	}
+	pl_log(PL_LOG_DEBUG, "compiled %s: %.1f ms (shim load %.1f ms, clang %.1f ms), %s",
+	       filename, (now_ns() - t0) / 1e6, hdr.load_ns / 1e6, hdr.compile_ns / 1e6,
+	       err ? "failed" : "ok");
+out:
+	/* A failure of our own (memfd, fork, wait, memory) still explains itself. */
+	if (err && !res->diag) {
+		snprintf(what, sizeof(what), "cannot run the compiler: %s", strerror(-err));
+		res->diag = join_msg(filename, what, "");
+	}
+	free(text);
+	if (out_fd >= 0)
+		close(out_fd);
+	if (err_fd >= 0)
+		close(err_fd);
+	return err;
+}
+
+/* Write NAME as the body of a C string literal. */
+static void put_c_string(FILE *f, const char *name)
+{
+	for (const char *p = name; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			fputc('\\', f);
+		fputc(*p == '\n' ? ' ' : *p, f);
+	}
+}
+
+/* The translation unit: prelude, the #line-mapped snippet, and a GPL
+ * license when the code has none (so GPL-only helpers work, as in BCC). */
+static char *make_source(const char *src, size_t len, const struct pl_compile_opts *opts,
+			 const char *filename, size_t *out_len)
+{
+	const char *prelude = opts ? opts->prelude : NULL;
+	int first_line = opts && opts->first_line > 0 ? opts->first_line : 1;
+	char *buf = NULL;
+	size_t buf_len = 0;
+	FILE *f = open_memstream(&buf, &buf_len);
+
+	if (!f)
+		return NULL;
+	if (prelude)
+		fprintf(f, "#line 1 \"<generated>\"\n%s\n", prelude);
+	fprintf(f, "#line %d \"", first_line);
+	put_c_string(f, filename);
+	fputs("\"\n", f);
+	fwrite(src, 1, len, f);
+	fputc('\n', f);
+	if (!mem_contains(src, len, "\"license\"") &&
+	    !(prelude && strstr(prelude, "\"license\"")))
+		fputs("#line 1 \"<generated>\"\n"
+		      "char _pktlua_license[] __attribute__((section(\"license\"), used)) = \"GPL\";\n",
+		      f);
+	if (fclose(f)) {
+		free(buf);
+		return NULL;
+	}
+	*out_len = buf_len;
+	return buf;
+}
+
+/* "/pktlua/src/<base of FILENAME>.c", for clang's and DWARF's idea of the
+ * main file (diagnostics name FILENAME itself, through #line). */
+static char *make_main_path(const char *filename)
+{
+	const char *base = strrchr(filename, '/');
+	char *path;
+
+	base = base ? base + 1 : filename;
+	if (asprintf(&path, SRC_ROOT "/%s.c", *base ? base : "snippet") < 0)
+		return NULL;
+	for (char *p = path + sizeof(SRC_ROOT); *p; p++)
+		if (*p == '<' || *p == '>' || *p == ' ' || *p == '/')
+			*p = '_';
+	return path;
+}
+
+/* The snippet at the line numbers #line gives it: FIRST_LINE - 1 empty
+ * lines, then SRC. Served to clang under the script's name (see line_file in
+ * clang_shim.h) so backend errors point at the right line. Only clang's view
+ * of the file system has it; the real script is never read. */
+static char *make_stand_in(const char *src, size_t len, int first_line, size_t *out_len)
+{
+	size_t pad = first_line > 1 ? (size_t)first_line - 1 : 0;
+	char *buf = malloc(pad + len + 1);
+
+	if (!buf)
+		return NULL;
+	memset(buf, '\n', pad);
+	memcpy(buf + pad, src, len);
+	buf[pad + len] = '\0';
+	*out_len = pad + len;
+	return buf;
+}
+
+static size_t count_list(const char *const *list)
+{
+	size_t n = 0;
+
+	while (list && list[n])
+		n++;
+	return n;
+}
+
+static int compile_once(const char *src, size_t len, const struct pl_compile_opts *opts,
+			bool with_vmlinux, struct pl_compile_result *res)
+{
+	const char *filename = opts && opts->filename ? opts->filename : "<snippet>";
+	const char *const *defines = opts ? opts->defines : NULL;
+	const char *const *cflags = opts ? opts->cflags : NULL;
+	struct pl_cc_input in = { .abi = PL_CC_ABI_VERSION };
+	struct pl_cc_file *files = NULL;
+	const char **args = NULL;
+	char **owned = NULL;    /* strings we allocated */
+	size_t nowned = 0, nfiles = 0, nargs = 0;
+	char *tu = NULL, *main_path = NULL, *stand_in = NULL;
+	const char *vmlinux = NULL;
+	size_t vmlinux_len = 0, stand_in_len = 0;
+	int err = 0, vmlinux_err = 0;
+
+	tu = make_source(src, len, opts, filename, &in.src_len);
+	main_path = make_main_path(filename);
+	files = calloc(pl_embedded_count + 2, sizeof(*files));
+	owned = calloc(pl_embedded_count + count_list(defines) + 2, sizeof(*owned));
+	args = calloc(5 + count_list(defines) + count_list(cflags), sizeof(*args));
+	if (!tu || !main_path || !files || !owned || !args) {
+		err = -ENOMEM;
+		goto out;
+	}
+
+	/* Headers: everything embedded under include/, and vmlinux.h. */
+	for (size_t i = 0; i < pl_embedded_count; i++) {
+		const struct pl_embedded_file *e = &pl_embedded_files[i];
+
+		if (strncmp(e->name, "include/", 8))
+			continue;
+		if (asprintf(&owned[nowned], INCLUDE_ROOT "/%s", e->name + 8) < 0) {
+			owned[nowned] = NULL;
+			err = -ENOMEM;
+			goto out;
+		}
+		files[nfiles++] = (struct pl_cc_file){ owned[nowned++], (const char *)e->data, e->len };
+	}
+	if (with_vmlinux) {
+		vmlinux = pl_vmlinux_h(&vmlinux_len);
+		if (vmlinux)
+			files[nfiles++] = (struct pl_cc_file){ INCLUDE_ROOT "/vmlinux.h", vmlinux,
+							       vmlinux_len };
+		else
+			vmlinux_err = errno;
+	}
+	/* Best effort: without it backend errors point at the function. */
+	stand_in = make_stand_in(src, len, opts ? opts->first_line : 1, &stand_in_len);
+	if (stand_in) {
+		files[nfiles++] = (struct pl_cc_file){ filename, stand_in, stand_in_len };
+		in.line_file = filename;
+	}
+
+	args[nargs++] = "-I" INCLUDE_ROOT;
+	/* #include "x.h" finds x.h next to the script, as a C user expects (the
+	 * snippet's real home, /pktlua/src, holds nothing else). */
+	if (opts && opts->filename) {
+		const char *slash = strrchr(filename, '/');
+
+		if (!slash)
+			owned[nowned] = strdup(".");
+		else
+			owned[nowned] = strndup(filename, slash == filename ? 1 : slash - filename);
+		if (!owned[nowned]) {
+			err = -ENOMEM;
+			goto out;
+		}
+		args[nargs++] = "-iquote";
+		args[nargs++] = owned[nowned++];
+	}
+	args[nargs++] = "-D__BPF_TRACING__";
+	args[nargs++] = "-D__TARGET_ARCH_" TARGET_ARCH;
+	for (size_t i = 0; defines && defines[i]; i++) {
+		if (asprintf(&owned[nowned], "-D%s", defines[i]) < 0) {
+			owned[nowned] = NULL;
+			err = -ENOMEM;
+			goto out;
+		}
+		args[nargs++] = owned[nowned++];
+	}
+	for (size_t i = 0; cflags && cflags[i]; i++)
+		args[nargs++] = cflags[i];
+
+	in.main_path = main_path;
+	in.src = tu;
+	in.files = files;
+	in.nfiles = nfiles;
+	in.args = args;
+	in.nargs = nargs;
+	err = run_child(&in, filename, res);
+
+	/* The kernel types were wanted but could not be made: say why, since
+	 * clang can only say "'vmlinux.h' file not found". */
+	if (err == -EINVAL && with_vmlinux && !vmlinux && res->diag &&
+	    strstr(res->diag, "'vmlinux.h' file not found")) {
+		char *more;
+
+		if (asprintf(&more, "%snote: vmlinux.h is made from /sys/kernel/btf/vmlinux: %s\n",
+			     res->diag, strerror(vmlinux_err ?: ENOENT)) >= 0) {
+			free(res->diag);
+			res->diag = more;
+		}
+	}
+out:
+	for (size_t i = 0; i < nowned; i++)
+		free(owned[i]);
+	free(owned);
+	free(args);
+	free(files);
+	free(stand_in);
+	free(main_path);
+	free(tu);
+	return err;
+}
+
+int pl_compile(const char *src, size_t len, const struct pl_compile_opts *opts,
+	       struct pl_compile_result *res)
+{
+	const char *prelude = opts ? opts->prelude : NULL;
+	int err;
+
+	memset(res, 0, sizeof(*res));
+	if (!src)
+		src = "", len = 0;
+	/* vmlinux.h costs tens of ms to make and ~200 ms for clang to parse:
+	 * serve it when the code may include it (directly or through
+	 * <pktlua/...>). A miss (say, a -I header including it) is caught
+	 * below and retried with it. */
+	bool vmlinux = mem_contains(src, len, "vmlinux.h") || mem_contains(src, len, "pktlua/") ||
+		       (prelude && (strstr(prelude, "vmlinux.h") || strstr(prelude, "pktlua/")));
+
+	err = compile_once(src, len, opts, vmlinux, res);
+	if (err == -EINVAL && !vmlinux && res->diag &&
+	    strstr(res->diag, "'vmlinux.h' file not found")) {
+		pl_compile_result__free(res);
+		err = compile_once(src, len, opts, true, res);
+	}
+	if (!res->diag) {
+		res->diag = strdup("");
+		if (!res->diag && !err)
+			err = -ENOMEM;
+	}
+	if (err) {
+		free(res->obj);
+		res->obj = NULL;
+		res->obj_len = 0;
+	}
+	return err;
+}
+
+void pl_compile_result__free(struct pl_compile_result *res)
+{
+	if (!res)
+		return;
+	free(res->obj);
+	free(res->diag);
+	res->obj = NULL;
+	res->obj_len = 0;
+	res->diag = NULL;
+}
