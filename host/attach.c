@@ -1,0 +1,232 @@
+/* attach.c — pl_attach(): pick the attach kind by SEC() name, run it, and
+ * the pl_link every kind fills in.
+ *
+ * The kinds live one per file (attach_tracing.c, attach_uprobe.c, ...); this
+ * is the one table that lists them. */
+#include "attach.h"
+#include "attach_kind.h"
+
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#ifndef ENOTSUPP
+#define ENOTSUPP 524 /* kernel-internal errno, leaks out of bpf() */
+#endif
+
+/* First match wins: more specific names before the prefixes that would
+ * also match them. */
+static const struct pl_attach_kind *const kinds[] = {
+	&pl_attach_tracepoint,
+	&pl_attach_raw_tp,
+	&pl_attach_tp_btf,
+	&pl_attach_fentry,
+	&pl_attach_kprobe,
+	&pl_attach_uprobe,
+	&pl_attach_usdt,
+	&pl_attach_xdp,
+	&pl_attach_tc,
+	&pl_attach_socket,
+	&pl_attach_cgroup,
+	&pl_attach_perf_event,
+};
+
+/* libbpf's SEC() matching rules (sec_def_matches in libbpf.c). */
+static bool sec_matches(const char *pattern, const char *sec)
+{
+	size_t len = strlen(pattern);
+
+	if (!len)
+		return false;
+	if (pattern[len - 1] == '/')
+		return strncmp(sec, pattern, len) == 0;
+	if (pattern[len - 1] == '+') {
+		len--;
+		return strncmp(sec, pattern, len) == 0 && (sec[len] == '\0' || sec[len] == '/');
+	}
+	return strcmp(sec, pattern) == 0;
+}
+
+static const struct pl_attach_kind *find_kind(const struct bpf_program *prog)
+{
+	const char *sec = bpf_program__section_name(prog);
+
+	if (!sec)
+		return NULL;
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		for (const char *const *p = kinds[i]->secs; *p; p++)
+			if (sec_matches(*p, sec))
+				return kinds[i];
+	return NULL;
+}
+
+const char *pl_attach_kind_name(const struct bpf_program *prog)
+{
+	const struct pl_attach_kind *kind = prog ? find_kind(prog) : NULL;
+
+	return kind ? kind->name : NULL;
+}
+
+const char *pl_sec_after(const struct bpf_program *prog, const char *prefix)
+{
+	const char *sec = bpf_program__section_name(prog);
+	size_t len = strlen(prefix);
+
+	if (!sec || strncmp(sec, prefix, len))
+		return NULL;
+	return sec + len;
+}
+
+int pl_errno(long err)
+{
+	if (err >= 0)
+		return -EINVAL;     /* a failure without a code */
+	if (err <= -4000)           /* LIBBPF_ERRNO__*: format, relocation, ... */
+		return -EINVAL;
+	return (int)err;
+}
+
+int pl_attach_err(char *err, size_t errlen, int err_code, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err && errlen) {
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return err_code;
+}
+
+/* ---- pl_link -------------------------------------------------------------- */
+
+static int add_part(struct pl_link *link, struct pl_link_part part)
+{
+	if (link->nr_parts == link->cap_parts) {
+		size_t cap = link->cap_parts ? 2 * link->cap_parts : 4;
+		struct pl_link_part *parts = realloc(link->parts, cap * sizeof(*parts));
+
+		if (!parts)
+			return -ENOMEM;
+		link->parts = parts;
+		link->cap_parts = cap;
+	}
+	link->parts[link->nr_parts++] = part;
+	return 0;
+}
+
+int pl_link__add_link(struct pl_link *link, struct bpf_link *l)
+{
+	int err = add_part(link, (struct pl_link_part){ .link = l, .fd = -1 });
+
+	if (err)
+		bpf_link__destroy(l);
+	return err;
+}
+
+int pl_link__add_fd(struct pl_link *link, int fd)
+{
+	int err = add_part(link, (struct pl_link_part){ .fd = fd });
+
+	if (err)
+		close(fd);
+	return err;
+}
+
+void pl_link__set_desc(struct pl_link *link, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(link->desc, sizeof(link->desc), fmt, ap);
+	va_end(ap);
+}
+
+void pl_link__destroy(struct pl_link *link)
+{
+	if (!link)
+		return;
+	/* Reverse order: what was attached last (and may depend on what came
+	 * before) goes first. */
+	while (link->nr_parts) {
+		struct pl_link_part *part = &link->parts[--link->nr_parts];
+
+		if (part->link)
+			bpf_link__destroy(part->link);
+		else if (part->fd >= 0)
+			close(part->fd);
+	}
+	free(link->parts);
+	free(link);
+}
+
+const char *pl_link__describe(const struct pl_link *link)
+{
+	return link ? link->desc : "(no link)";
+}
+
+/* ---- pl_attach ------------------------------------------------------------ */
+
+int pl_attach(struct bpf_program *prog, const struct pl_attach_opts *opts,
+	      struct pl_link **out, char *err, size_t errlen)
+{
+	static const struct pl_attach_opts defaults;
+	const char *name = bpf_program__name(prog);
+	const char *sec = bpf_program__section_name(prog);
+	struct pl_link *link = NULL;
+	char msg[512] = "";
+	int rc;
+
+	*out = NULL;
+	if (err && errlen)
+		err[0] = '\0';
+
+	const struct pl_attach_kind *kind = find_kind(prog);
+	if (!kind) {
+		rc = pl_attach_err(msg, sizeof(msg), -EOPNOTSUPP,
+				   "pktlua does not know how to attach SEC(\"%s\") programs", sec);
+		goto out;
+	}
+	if (bpf_program__fd(prog) < 0) {
+		rc = pl_attach_err(msg, sizeof(msg), -EBADF,
+				   "%s program is not loaded", kind->name);
+		goto out;
+	}
+
+	link = calloc(1, sizeof(*link));
+	if (!link) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	link->kind = kind->name;
+	rc = kind->attach(prog, opts ?: &defaults, link, msg, sizeof(msg));
+	if (rc > 0)
+		rc = -rc;
+	if (!rc && !link->desc[0])
+		pl_link__set_desc(link, "%s %s", kind->name, name);
+out:
+	if (rc) {
+		if (rc == -ENOTSUPP)
+			rc = -EOPNOTSUPP;
+		if (!msg[0])
+			snprintf(msg, sizeof(msg), "%s attach failed: %s",
+				 kind ? kind->name : "program", strerror(-rc));
+		/* Every message names the program; kinds that already do (the
+		 * "'NAME'" in the text) are left alone. */
+		char quoted[256];
+
+		snprintf(quoted, sizeof(quoted), "'%s'", name);
+		if (err && errlen && strstr(msg, quoted))
+			snprintf(err, errlen, "%s", msg);
+		else if (err && errlen)
+			snprintf(err, errlen, "%s (program '%s')", msg, name);
+		pl_link__destroy(link);
+		return rc;
+	}
+	*out = link;
+	return 0;
+}
