@@ -50,57 +50,65 @@ static void copy_span(char *dst, size_t dst_len, const char *src, size_t len)
 	dst[len] = '\0';
 }
 
+/* "12: (61) r1 = ..." or "12: R1=ctx()": an instruction or a state dump. */
+static bool is_insn_line(const char *line, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len && line[i] >= '0' && line[i] <= '9')
+		i++;
+	return (i > 0 && i < len && line[i] == ':') ||
+	       (len > 5 && starts_with(line, "from "));
+}
+
 void pl_verifier_log_summary(const char *log, char *reason, size_t reason_len,
 			     char *where, size_t where_len)
 {
-	const char *reason_at = NULL;
-	size_t reason_n = 0;
+	const char *where_at = NULL;
+	size_t where_n = 0, used = 0;
 
 	copy_span(reason, reason_len, "", 0);
 	copy_span(where, where_len, "", 0);
 	if (!log)
 		return;
 
-	/* The reason is the last line that is not a statistics trailer. */
-	const char *end = log + strlen(log);
-	while (end > log) {
-		const char *eol = end;
-		while (eol > log && eol[-1] == '\n')
-			eol--;
-		const char *bol = eol;
-		while (bol > log && bol[-1] != '\n')
-			bol--;
-		if (eol == bol && bol == log)
-			break;
-		if (!is_trailer(bol, eol - bol)) {
-			reason_at = bol;
-			reason_n = eol - bol;
-			break;
-		}
-		end = bol;
-	}
-	if (!reason_at)
-		return;
-	copy_span(reason, reason_len, reason_at, reason_n);
-
-	/* Source annotations look like "; int x = *p; @ x.lua:14": BTF line
-	 * info the verifier prints before the instructions of each line. The
-	 * last one before the reason is where the failing instruction came from. */
-	const char *p = log, *last = NULL;
-	while (p < reason_at) {
+	/* One pass: remember the last source annotation ("; int x = *p; @
+	 * x.lua:14", BTF line info printed before each line's instructions);
+	 * the reason is what the verifier says after the last instruction,
+	 * minus the statistics trailer. An annotation or instruction after a
+	 * reason line starts the reason over (it was not the last word). */
+	for (const char *p = log; *p;) {
 		const char *eol = strchr(p, '\n');
 		if (!eol)
 			eol = p + strlen(p);
-		if (*p == ';') {
+		size_t n = eol - p;
+		if (n && *p == ';') {
 			for (const char *at = eol - 1; at > p; at--)
 				if (at[0] == '@' && at[-1] == ' ' && at + 2 <= eol) {
-					last = at + 2;
-					copy_span(where, where_len, last, eol - last);
+					where_at = at + 2;
+					where_n = eol - where_at;
 					break;
 				}
+			used = 0;
+		} else if (is_insn_line(p, n)) {
+			used = 0;
+		} else if (!is_trailer(p, n) && reason_len > 1) {
+			if (used && used + 2 < reason_len) {
+				memcpy(reason + used, "; ", 2);
+				used += 2;
+			}
+			if (used < reason_len - 1) {
+				size_t k = n < reason_len - 1 - used ? n : reason_len - 1 - used;
+				memcpy(reason + used, p, k);
+				used += k;
+			}
 		}
+		if (reason_len)
+			reason[used < reason_len ? used : reason_len - 1] = '\0';
 		p = *eol ? eol + 1 : eol;
 	}
+	if (where_at)
+		copy_span(where, where_len, where_at, where_n);
 }
 
 static char *format_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -125,8 +133,27 @@ static bool is_fentry_like(const struct bpf_program *prog)
 	       starts_with(sec, "fmod_ret") || starts_with(sec, "lsm");
 }
 
+/* The verifier prints "base.lua:15" for a BTF file "dir/base.lua": give
+ * WHERE back the path the user knows, when it is the script's. */
+static void restore_path(char *where, size_t len, const char *source_file)
+{
+	const char *colon = strrchr(where, ':');
+
+	if (!source_file || !colon)
+		return;
+	const char *base = strrchr(source_file, '/');
+	base = base ? base + 1 : source_file;
+	if (base == source_file || strlen(base) != (size_t)(colon - where) ||
+	    strncmp(where, base, colon - where))
+		return;
+	char line[32];
+	snprintf(line, sizeof(line), "%s", colon);
+	snprintf(where, len, "%s%s", source_file, line);
+}
+
 /* Why a program failed to load, in one line. */
-static char *explain_prog_failure(struct bpf_program *prog, int err, const char *log)
+static char *explain_prog_failure(struct bpf_program *prog, int err, const char *log,
+				  const char *source_file)
 {
 	const char *name = bpf_program__name(prog);
 	const char *sec = bpf_program__section_name(prog);
@@ -142,6 +169,7 @@ static char *explain_prog_failure(struct bpf_program *prog, int err, const char 
 				  name, sec, strerror(-err));
 
 	pl_verifier_log_summary(log, reason, sizeof(reason), where, sizeof(where));
+	restore_path(where, sizeof(where), source_file);
 	if (reason[0])
 		return format_msg("%s%sprogram '%s' rejected by the verifier: %s%s",
 				  where, where[0] ? ": " : "", name, reason,
@@ -213,7 +241,7 @@ int pl_object_load(const void *obj, size_t len, const struct pl_load_opts *opts,
 		if (log[0])
 			pl_log(PL_LOG_INFO, "verifier log of program '%s':\n%s",
 			       bpf_program__name(prog), log);
-		*errmsg = explain_prog_failure(prog, err, log);
+		*errmsg = explain_prog_failure(prog, err, log, opts ? opts->source_file : NULL);
 		goto out;
 	}
 	/* Not a program: maps, BTF, relocations. libbpf said why. */

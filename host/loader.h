@@ -13,7 +13,11 @@
 struct bpf_object;
 
 struct pl_load_opts {
-	const char *name;  /* object name for messages; default "snippet" */
+	const char *name;         /* object name for messages; default "snippet" */
+	const char *source_file;  /* the script the snippet came from, as the user
+				   * named it: the verifier prints only the base
+				   * name of a BTF line-info file, this puts the
+				   * path back; may be NULL */
 };
 
 /* Open and load OBJ (LEN bytes; not kept). Returns 0 and *out, or a negative
@@ -23,9 +27,9 @@ struct pl_load_opts {
 int pl_object_load(const void *obj, size_t len, const struct pl_load_opts *opts,
 		   struct bpf_object **out, char **errmsg);
 
-/* Exposed for unit tests: from a verifier log, the reason (last meaningful
- * line) and the "file:line" of the last source annotation before it. Both
- * are written as empty strings when absent. */
+/* Exposed for unit tests: from a verifier log, the reason (the lines after
+ * the last instruction, joined by "; ") and the "file:line" of the last
+ * source annotation before it. Both are empty strings when absent. */
 void pl_verifier_log_summary(const char *log, char *reason, size_t reason_len,
 			     char *where, size_t where_len);
 

@@ -59,11 +59,15 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 		va_list copy;
 
 		va_copy(copy, ap);
-		vsnprintf(first_warning, sizeof(first_warning), fmt, copy);
+		char buf[sizeof(first_warning)];
+		vsnprintf(buf, sizeof(buf), fmt, copy);
 		va_end(copy);
+		/* libbpf's messages carry their own "libbpf: " prefix. */
+		const char *msg = strncmp(buf, "libbpf: ", 8) ? buf : buf + 8;
+		snprintf(first_warning, sizeof(first_warning), "%s", msg);
 		first_warning[strcspn(first_warning, "\n")] = '\0';
 	}
-	vlog(ours, "libbpf: ", fmt, ap);
+	vlog(ours, "", fmt, ap);   /* libbpf prefixes its own "libbpf: " */
 	return 0;
 }
 
