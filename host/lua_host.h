@@ -1,0 +1,79 @@
+/* lua_host.h — what the lua_*.c files share with each other and main.c.
+ *
+ * This is the narrow seam between the plain-C core and Lua: only lua_*.c
+ * include lua.h. */
+#ifndef PKTLUA_LUA_HOST_H
+#define PKTLUA_LUA_HOST_H
+
+#include <lua.h>
+#include <lauxlib.h>
+#include <stdbool.h>
+
+struct bpf_object;
+struct bpf_map;
+struct pl_loop;
+
+/* Metatable names: type errors read "pktlua.Map expected, got number". */
+#define PL_PROGRAM_MT "pktlua.Program"
+#define PL_PROG_MT    "pktlua.Prog"
+#define PL_LINK_MT    "pktlua.Link"
+#define PL_MAP_MT     "pktlua.Map"
+#define PL_TIMER_MT   "pktlua.Timer"
+
+/* What the command line asks of the Lua side (lua_main.c). */
+struct pl_cli {
+	const char *script;    /* NULL with -e or -i */
+	const char *code;      /* -e CODE */
+	int script_argc;       /* arguments after the script: arg[1..n] */
+	char **script_argv;
+	char **argv;           /* the whole command line, for arg[negative] */
+	int argc;
+	int script_index;      /* index of the script in argv (arg[0]) */
+};
+
+/* Run the script of CLI in a fresh Lua state; returns the process exit status. */
+int pl_lua_main(const struct pl_cli *cli);
+
+/* lua_main.c: call the function below NARG arguments on the stack, with a
+ * traceback handler. Returns a LUA_* status; on error the message (with
+ * traceback) is on the stack. */
+int pl_lua_docall(lua_State *L, int narg, int nres);
+
+/* lua_pktlua.c */
+int luaopen_pktlua(lua_State *L);
+struct pl_loop *pl_lua_loop(lua_State *L);   /* the state's one event loop */
+/* Run bpf.at_exit handlers once (later calls do nothing). Returns 0, or -1
+ * with an error message on the stack. */
+int pl_lua_run_exit_handlers(lua_State *L);
+/* A callback raised an error: remember it (the message is on the stack and
+ * is popped), stop the loop; bpf.run() re-raises it. */
+void pl_lua_callback_failed(lua_State *L);
+
+/* A loaded object as Lua sees it (the Program userdata's memory). Progs,
+ * Maps and Links keep a pointer to it and pin it with a user value, so it
+ * outlives them; obj is NULL once the Program is closed. */
+struct pl_lua_link;
+struct pl_lua_program {
+	struct bpf_object *obj;
+	struct pl_lua_link *links;    /* live attachments, detached on close */
+	char name[64];
+};
+
+/* lua_program.c */
+void pl_lua_open_program(lua_State *L);      /* registers Program/Prog/Link */
+/* Wrap a loaded object as a Program; takes ownership of OBJ. */
+void pl_lua_push_program(lua_State *L, struct bpf_object *obj, const char *name);
+/* Close every Program still open (at exit). */
+void pl_lua_close_programs(lua_State *L);
+
+/* lua_map.c */
+void pl_lua_open_map(lua_State *L);          /* registers Map and its iterator */
+/* Push a Map for MAP of the Program at index PROGRAM (which it pins). */
+void pl_lua_push_map(lua_State *L, int program, struct bpf_map *map);
+/* The bpf_map of the Map at IDX, or raise if it is not an open Map. */
+struct bpf_map *pl_lua_check_map(lua_State *L, int idx);
+
+/* lua_stdlib.c: make require "pktlua.*" find the embedded stdlib modules. */
+void pl_lua_preload_stdlib(lua_State *L);
+
+#endif

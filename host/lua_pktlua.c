@@ -1,0 +1,520 @@
+/* lua_pktlua.c — the "pktlua" module: load snippets, and the event loop
+ * (timers, run/stop, exit handlers). */
+#include "compiler.h"
+#include "loader.h"
+#include "log.h"
+#include "loop.h"
+#include "lua_host.h"
+#include "mounts.h"
+
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define STATE_KEY "pktlua.state"
+#define MAX_LIST 64   /* defines / cflags entries */
+
+/* Per Lua state: the loop and what its callbacks need. */
+struct pl_lua_state {
+	struct pl_loop *loop;
+	lua_State *L;         /* the thread that called bpf.run: callbacks run on it */
+	bool exit_handlers_ran;
+	bool callback_failed;
+	int timers_ref;       /* registry ref: { [timer id] = function } */
+	int exit_ref;         /* registry ref: sequence of at_exit functions */
+	int error_ref;        /* registry ref of the failed callback's message */
+	int nloaded;
+};
+
+static struct pl_lua_state *get_state(lua_State *L)
+{
+	lua_getfield(L, LUA_REGISTRYINDEX, STATE_KEY);
+	struct pl_lua_state *st = lua_touserdata(L, -1);
+	lua_pop(L, 1);
+	return st;
+}
+
+struct pl_loop *pl_lua_loop(lua_State *L)
+{
+	return get_state(L)->loop;
+}
+
+/* ---- bpf.load ------------------------------------------------------------ */
+
+static char *read_file(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	size_t cap = 0, n = 0;
+
+	if (!f)
+		return NULL;
+	for (;;) {
+		if (n + 4096 > cap) {
+			cap = cap ? cap * 2 : 65536;
+			char *nb = realloc(buf, cap);
+			if (!nb)
+				break;
+			buf = nb;
+		}
+		size_t r = fread(buf + n, 1, cap - n, f);
+		n += r;
+		if (r == 0)
+			break;
+	}
+	fclose(f);
+	*len = n;
+	return buf;
+}
+
+/* Where in the calling script does SRC start? The compiler names script lines
+ * in diagnostics and BTF line info (#line), so find the snippet's text in the
+ * script file: that works however the call is laid out (bpf.load [[...]],
+ * bpf.load{src = [[...]]}, a string on a later line). */
+static void snippet_origin(lua_State *L, const char *src, size_t len,
+			   char *file, size_t file_len, int *line)
+{
+	lua_Debug ar;
+
+	snprintf(file, file_len, "<snippet>");
+	*line = 1;
+	if (!lua_getstack(L, 1, &ar) || !lua_getinfo(L, "Sl", &ar))
+		return;
+	if (ar.source[0] != '@') {
+		/* -e code or a chunk from a string: name it as Lua does. */
+		snprintf(file, file_len, "%s", ar.short_src);
+		return;
+	}
+	const char *path = ar.source + 1;
+	snprintf(file, file_len, "%s", path);
+	size_t flen = 0;
+	char *text = read_file(path, &flen);
+	if (!text)
+		return;
+	/* The first occurrence at or after the calling line; else the first. */
+	const char *found = NULL, *p = text, *end = text + flen;
+	int l = 1, found_line = 0;
+	while (len && p + len <= end) {
+		if (!memcmp(p, src, len)) {
+			if (!found || found_line < ar.currentline) {
+				found = p;
+				found_line = l;
+			}
+			if (l >= ar.currentline)
+				break;
+		}
+		if (*p == '\n')
+			l++;
+		p++;
+	}
+	if (found)
+		*line = found_line;
+	else
+		snprintf(file, file_len, "%s:%d (snippet)", path, ar.currentline);
+	free(text);
+}
+
+/* Collect a list option: defines = {NAME = value, FLAG = true} → "NAME=value";
+ * cflags = {"-I/x", ...}. Strings are pushed onto the Lua stack's buffer
+ * table at BUF so they stay alive until the compile is done. */
+static void collect_list(lua_State *L, int opts, const char *field, bool is_defines,
+			 const char **out, int buf)
+{
+	int n = 0;
+
+	if (lua_getfield(L, opts, field) == LUA_TNIL) {
+		lua_pop(L, 1);
+		out[0] = NULL;
+		return;
+	}
+	if (!lua_istable(L, -1))
+		luaL_error(L, "bpf.load: '%s' must be a table, got %s", field, luaL_typename(L, -1));
+	int t = lua_gettop(L);
+	lua_pushnil(L);
+	while (lua_next(L, t)) {                           /* ... t k v */
+		if (n == MAX_LIST - 1)
+			luaL_error(L, "bpf.load: too many %s (at most %d)", field, MAX_LIST - 1);
+		if (is_defines) {
+			if (lua_type(L, -2) != LUA_TSTRING)
+				luaL_error(L, "bpf.load: defines: names must be strings");
+			if (lua_type(L, -1) == LUA_TBOOLEAN) {
+				if (lua_toboolean(L, -1))
+					lua_pushstring(L, lua_tostring(L, -2));
+				else {
+					lua_pop(L, 1);
+					continue;
+				}
+			} else if (lua_type(L, -1) == LUA_TNUMBER || lua_type(L, -1) == LUA_TSTRING) {
+				const char *name = lua_tostring(L, -2);
+				const char *value = luaL_tolstring(L, -1, NULL); /* ... k v vs */
+				lua_pushfstring(L, "%s=%s", name, value);        /* ... k v vs def */
+				lua_remove(L, -2);                               /* ... k v def */
+			} else {
+				luaL_error(L, "bpf.load: defines.%s must be a number, string or "
+					   "boolean, got %s", lua_tostring(L, -2),
+					   luaL_typename(L, -1));
+			}
+		} else {
+			if (lua_type(L, -1) != LUA_TSTRING)
+				luaL_error(L, "bpf.load: cflags must be strings, got %s",
+					   luaL_typename(L, -1));
+			lua_pushvalue(L, -1);
+		}
+		out[n++] = lua_tostring(L, -1);
+		lua_rawseti(L, buf, (lua_Integer)luaL_len(L, buf) + 1); /* keep it alive */
+		lua_pop(L, 1);                             /* ... t k */
+	}
+	lua_pop(L, 1);
+	out[n] = NULL;
+}
+
+static void check_load_options(lua_State *L, int opts)
+{
+	static const char *const known[] = { "cflags", "defines", "name", "src", NULL };
+
+	lua_pushnil(L);
+	while (lua_next(L, opts)) {
+		lua_pop(L, 1);
+		const char *k = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
+		bool ok = false;
+		for (int i = 0; k && known[i]; i++)
+			ok |= !strcmp(k, known[i]);
+		if (!ok)
+			luaL_error(L, "bpf.load: unknown option '%s' (known: src, name, defines, cflags)",
+				   k ? k : luaL_typename(L, -1));
+	}
+}
+
+static int bpf_load(lua_State *L)
+{
+	struct pl_lua_state *st = get_state(L);
+	const char *defines[MAX_LIST], *cflags[MAX_LIST];
+	const char *src, *name = NULL;
+	char file[512], objname[64];
+	size_t len;
+	int line;
+
+	lua_settop(L, 1);
+	lua_newtable(L);                                   /* arg keep: strings to keep alive */
+	int keep = 2;
+	defines[0] = cflags[0] = NULL;
+	if (lua_type(L, 1) == LUA_TTABLE) {
+		check_load_options(L, 1);
+		if (lua_getfield(L, 1, "src") != LUA_TSTRING)
+			return luaL_error(L, "bpf.load: 'src' (the C source) must be a string, got %s",
+					  luaL_typename(L, -1));
+		src = lua_tolstring(L, -1, &len);
+		if (lua_getfield(L, 1, "name") != LUA_TNIL)
+			name = luaL_checkstring(L, -1);
+		collect_list(L, 1, "defines", true, defines, keep);
+		collect_list(L, 1, "cflags", false, cflags, keep);
+	} else {
+		src = luaL_checklstring(L, 1, &len);
+	}
+
+	snippet_origin(L, src, len, file, sizeof(file), &line);
+	if (!name) {
+		/* Object names show in bpftool; keep them short and telling. */
+		const char *base = strrchr(file, '/');
+		base = base ? base + 1 : file;
+		snprintf(objname, sizeof(objname), "%.*s_%d", (int)strcspn(base, ".: "), base, line);
+		name = objname;
+	}
+
+	int err = pl_mounts_ensure();
+	if (err)
+		return luaL_error(L, "bpf.load: cannot mount tracefs/bpffs: %s", strerror(-err));
+
+	struct pl_compile_opts copts = {
+		.filename = file, .first_line = line, .defines = defines, .cflags = cflags,
+	};
+	struct pl_compile_result res;
+	err = pl_compile(src, len, &copts, &res);
+	if (err) {
+		/* clang's diagnostics already name script lines: raise them as they are. */
+		const char *diag = res.diag && res.diag[0] ? res.diag : strerror(-err);
+		size_t n = strlen(diag);
+		while (n && diag[n - 1] == '\n')
+			n--;
+		lua_pushlstring(L, diag, n);
+		pl_compile_result__free(&res);
+		return lua_error(L);
+	}
+	if (res.diag && res.diag[0])
+		pl_log(PL_LOG_WARN, "%s", res.diag);        /* warnings */
+
+	struct bpf_object *obj;
+	char *msg = NULL;
+	struct pl_load_opts lopts = { .name = name, .source_file = file };
+	err = pl_object_load(res.obj, res.obj_len, &lopts, &obj, &msg);
+	pl_compile_result__free(&res);
+	if (err) {
+		lua_pushstring(L, msg ? msg : strerror(-err));
+		free(msg);
+		return lua_error(L);
+	}
+	st->nloaded++;
+	pl_lua_push_program(L, obj, name);
+	return 1;
+}
+
+/* ---- timers ------------------------------------------------------------------ */
+
+struct pl_lua_timer {
+	int id;                /* loop source id; 0 once cancelled or fired (after) */
+	bool once;
+};
+
+static void timer_fired(void *ctx, int id)
+{
+	struct pl_lua_state *st = ctx;
+	lua_State *L = st->L;
+
+	lua_rawgeti(L, LUA_REGISTRYINDEX, st->timers_ref); /* timers */
+	if (lua_rawgeti(L, -1, id) == LUA_TNIL) {          /* timers timer */
+		lua_pop(L, 2);
+		return;
+	}
+	struct pl_lua_timer *t = lua_touserdata(L, -1);
+	if (t->once) {
+		/* The loop already dropped its source; forget it here too. */
+		t->id = 0;
+		lua_pushnil(L);
+		lua_rawseti(L, -3, id);
+	}
+	lua_getiuservalue(L, -1, 1);                       /* timers timer fn */
+	if (pl_lua_docall(L, 0, 0) != LUA_OK)
+		pl_lua_callback_failed(L);                 /* pops the message */
+	lua_pop(L, 2);
+}
+
+static void timer_forget(lua_State *L, struct pl_lua_timer *t)
+{
+	struct pl_lua_state *st = get_state(L);
+
+	if (t->id <= 0)
+		return;
+	pl_loop__remove(st->loop, t->id);
+	lua_rawgeti(L, LUA_REGISTRYINDEX, st->timers_ref);
+	lua_pushnil(L);
+	lua_rawseti(L, -2, t->id);
+	lua_pop(L, 1);
+	t->id = 0;
+}
+
+static int add_timer(lua_State *L, double first, double interval)
+{
+	struct pl_lua_state *st = get_state(L);
+
+	luaL_checktype(L, 2, LUA_TFUNCTION);
+	struct pl_lua_timer *t = lua_newuserdatauv(L, sizeof(*t), 1); /* s fn timer */
+	t->id = 0;
+	t->once = interval == 0;
+	luaL_setmetatable(L, PL_TIMER_MT);
+	lua_pushvalue(L, 2);
+	lua_setiuservalue(L, -2, 1);                       /* timer holds fn */
+	int id = pl_loop__add_timer(st->loop, first, interval, timer_fired, st);
+	if (id < 0)
+		return luaL_error(L, "timer: %s", strerror(-id));
+	t->id = id;
+	lua_rawgeti(L, LUA_REGISTRYINDEX, st->timers_ref); /* s fn timer timers */
+	lua_pushvalue(L, -2);
+	lua_rawseti(L, -2, id);                            /* timers[id] = timer */
+	lua_pop(L, 1);
+	return 1;
+}
+
+static double check_seconds(lua_State *L, int idx)
+{
+	double s = luaL_checknumber(L, idx);
+
+	luaL_argcheck(L, s >= 0 && s < 1e9, idx, "seconds must be >= 0");
+	return s;
+}
+
+/* bpf.every(seconds, fn): call fn every so many seconds while the loop runs. */
+static int bpf_every(lua_State *L)
+{
+	double s = check_seconds(L, 1);
+
+	luaL_argcheck(L, s > 0, 1, "interval must be > 0");
+	return add_timer(L, s, s);
+}
+
+/* bpf.after(seconds, fn): call fn once. */
+static int bpf_after(lua_State *L)
+{
+	return add_timer(L, check_seconds(L, 1), 0);
+}
+
+static int timer_cancel(lua_State *L)
+{
+	timer_forget(L, luaL_checkudata(L, 1, PL_TIMER_MT));
+	return 0;
+}
+
+/* ---- run / stop / at_exit ------------------------------------------------- */
+
+void pl_lua_callback_failed(lua_State *L)
+{
+	struct pl_lua_state *st = get_state(L);
+
+	if (!st->callback_failed) {
+		st->callback_failed = true;
+		lua_pushvalue(L, -1);
+		st->error_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+	}
+	lua_pop(L, 1);
+	pl_loop__stop(st->loop);
+}
+
+/* bpf.run([seconds]): run the event loop until bpf.stop(), Ctrl-C/SIGTERM or
+ * the time limit. Returns "stopped", "timeout" or "signal". An error raised
+ * in a callback ends the loop and is raised again here. */
+static int bpf_run(lua_State *L)
+{
+	struct pl_lua_state *st = get_state(L);
+	double timeout = lua_isnoneornil(L, 1) ? -1 : check_seconds(L, 1);
+
+	if (st->callback_failed)
+		goto failed;
+	lua_State *outer = st->L;
+	st->L = L;
+	enum pl_loop_end end = pl_loop__run(st->loop, timeout);
+	st->L = outer;
+	if (st->callback_failed)
+		goto failed;
+	switch (end) {
+	case PL_LOOP_STOPPED: lua_pushliteral(L, "stopped"); break;
+	case PL_LOOP_TIMEOUT: lua_pushliteral(L, "timeout"); break;
+	case PL_LOOP_SIGNAL: lua_pushliteral(L, "signal"); break;
+	default: return luaL_error(L, "bpf.run: event loop failed: %s", strerror(errno));
+	}
+	return 1;
+failed:
+	/* Raised once: a script that catches it may run the loop again. */
+	lua_rawgeti(L, LUA_REGISTRYINDEX, st->error_ref);
+	luaL_unref(L, LUA_REGISTRYINDEX, st->error_ref);
+	st->error_ref = LUA_NOREF;
+	st->callback_failed = false;
+	return lua_error(L);
+}
+
+static int bpf_stop(lua_State *L)
+{
+	pl_loop__stop(get_state(L)->loop);
+	return 0;
+}
+
+/* bpf.at_exit(fn): run fn when the script ends normally, on bpf.stop() or
+ * on Ctrl-C/SIGTERM (before everything is detached). */
+static int bpf_at_exit(lua_State *L)
+{
+	struct pl_lua_state *st = get_state(L);
+
+	luaL_checktype(L, 1, LUA_TFUNCTION);
+	lua_rawgeti(L, LUA_REGISTRYINDEX, st->exit_ref);
+	lua_pushvalue(L, 1);
+	lua_rawseti(L, -2, (lua_Integer)luaL_len(L, -2) + 1);
+	return 0;
+}
+
+int pl_lua_run_exit_handlers(lua_State *L)
+{
+	struct pl_lua_state *st = get_state(L);
+
+	if (!st || st->exit_handlers_ran)
+		return 0;
+	st->exit_handlers_ran = true;
+	lua_rawgeti(L, LUA_REGISTRYINDEX, st->exit_ref);   /* list */
+	lua_Integer n = luaL_len(L, -1);
+	for (lua_Integer i = 1; i <= n; i++) {
+		lua_rawgeti(L, -1, i);
+		if (pl_lua_docall(L, 0, 0) != LUA_OK) {
+			lua_remove(L, -2);                 /* msg */
+			return -1;
+		}
+	}
+	lua_pop(L, 1);
+	return 0;
+}
+
+/* bpf.pid(): this process's id, for snippets that filter on their own
+ * script (defines = {PID = bpf.pid()}). */
+static int bpf_pid(lua_State *L)
+{
+	lua_pushinteger(L, getpid());
+	return 1;
+}
+
+static int state_gc(lua_State *L)
+{
+	struct pl_lua_state *st = lua_touserdata(L, 1);
+
+	pl_loop__free(st->loop);
+	st->loop = NULL;
+	return 0;
+}
+
+static const luaL_Reg bpf_funcs[] = {
+	{"after", bpf_after},
+	{"at_exit", bpf_at_exit},
+	{"every", bpf_every},
+	{"load", bpf_load},
+	{"pid", bpf_pid},
+	{"run", bpf_run},
+	{"stop", bpf_stop},
+	{NULL, NULL},
+};
+
+static const luaL_Reg timer_methods[] = {
+	{"cancel", timer_cancel},
+	{NULL, NULL},
+};
+
+static const luaL_Reg timer_meta[] = {
+	{"__close", timer_cancel},
+	{"__index", NULL},
+	{NULL, NULL},
+};
+
+int luaopen_pktlua(lua_State *L)
+{
+	lua_getfield(L, LUA_REGISTRYINDEX, STATE_KEY);
+	bool fresh = lua_isnil(L, -1);
+	lua_pop(L, 1);
+	if (fresh) {
+		struct pl_lua_state *st = lua_newuserdatauv(L, sizeof(*st), 0);
+		memset(st, 0, sizeof(*st));
+		st->L = L;
+		lua_newtable(L);                   /* __gc frees the loop at lua_close */
+		lua_pushcfunction(L, state_gc);
+		lua_setfield(L, -2, "__gc");
+		lua_setmetatable(L, -2);
+		st->loop = pl_loop__new();
+		if (!st->loop)
+			return luaL_error(L, "pktlua: cannot create the event loop: %s",
+					  strerror(errno));
+		lua_newtable(L);
+		st->timers_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+		lua_newtable(L);
+		st->exit_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+		st->error_ref = LUA_NOREF;
+		lua_setfield(L, LUA_REGISTRYINDEX, STATE_KEY);
+
+		luaL_newmetatable(L, PL_TIMER_MT);
+		luaL_setfuncs(L, timer_meta, 0);
+		luaL_newlib(L, timer_methods);
+		lua_setfield(L, -2, "__index");
+		lua_pop(L, 1);
+		pl_lua_open_program(L);
+		pl_lua_open_map(L);
+	}
+	luaL_newlib(L, bpf_funcs);
+	lua_pushliteral(L, PKTLUA_VERSION);
+	lua_setfield(L, -2, "version");
+	return 1;
+}

@@ -1,0 +1,70 @@
+-- pktlua.map — table-style helpers for BPF maps, like Lua's table.*
+--
+-- Functions, not methods: a Map has no method names that could shadow a key.
+-- They work on plain Lua tables too (a snapshot, say).
+local M = {}
+
+-- Per-CPU maps read as a sequence per CPU; numeric helpers add them up.
+local function number_of(v)
+  if type(v) == "number" then return v end
+  if type(v) == "table" and #v > 0 and type(v[1]) == "number" then
+    local s = 0
+    for i = 1, #v do s = s + v[i] end
+    return s
+  end
+  return nil
+end
+
+--- A plain Lua table with every entry of m, read once.
+function M.snapshot(m)
+  local t = {}
+  for k, v in pairs(m) do t[k] = v end
+  return t
+end
+
+--- Delete every entry (array maps: zero every slot).
+function M.clear(m)
+  local keys, n = {}, 0
+  for k in pairs(m) do n = n + 1; keys[n] = k end
+  for i = 1, n do m[keys[i]] = nil end
+  return n
+end
+
+--- Sum of all values (numbers, or per-CPU sequences of numbers).
+-- With field, sums that field of struct values.
+function M.sum(m, field)
+  local s = 0
+  for k, v in pairs(m) do
+    if field then v = v[field] end
+    local n = number_of(v)
+    if n == nil then
+      error(("map.sum: value at key %s is a %s, not a number"):format(tostring(k), type(v)), 2)
+    end
+    s = s + n
+  end
+  return s
+end
+
+--- The n entries with the largest values, as a sequence of {key, value}
+-- pairs, largest first (ties: in iteration order). n defaults to 10.
+-- With field, ranks struct values by that field.
+function M.top(m, n, field)
+  n = n or 10
+  local all = {}
+  for k, v in pairs(m) do
+    local score = number_of(field and v[field] or v)
+    if score == nil then
+      error(("map.top: value at key %s is a %s, not a number"):format(tostring(k), type(v)), 2)
+    end
+    all[#all + 1] = { k, v, score, #all }
+  end
+  table.sort(all, function(a, b)
+    if a[3] ~= b[3] then return a[3] > b[3] end
+    return a[4] < b[4]
+  end)
+  local out = {}
+  for i = 1, math.min(n, #all) do out[i] = { all[i][1], all[i][2] } end
+  return out
+end
+
+return M
