@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# setup.sh — install what pktlua needs from Debian 12 (only what is missing),
+# then configure and build into build/ (or $BUILD_DIR).
+#
+#   tools/setup.sh                 # release build in build/
+#   BUILD_DIR=build-asan CMAKE_ARGS=-DPKTLUA_SANITIZE=ON tools/setup.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Build: compiler, CMake, the libraries; test: tcpdump/tshark-free for now,
+# bpftool and iproute2 for the end-to-end cases.
+packages=(
+  build-essential cmake pkg-config
+  liblua5.4-dev libbpf-dev libelf-dev zlib1g-dev libpcap-dev
+  llvm-19-dev libclang-19-dev libclang-cpp19-dev
+  bpftool iproute2
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  sudo=""
+  [ "$(id -u)" = 0 ] || sudo=sudo
+  echo "setup: installing ${missing[*]}"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+build=${BUILD_DIR:-build}
+# shellcheck disable=SC2086 # CMAKE_ARGS are words
+cmake -S . -B "$build" ${CMAKE_ARGS:-} >/dev/null
+cmake --build "$build" -j"$(nproc)"
