@@ -398,6 +398,13 @@ static char *make_source(const char *src, size_t len, const struct pl_compile_op
 
 	if (!f)
 		return NULL;
+	/* The license goes first: after the snippet, an unfinished declaration
+	 * at its end would make clang report errors in our line instead. */
+	if (!mem_contains(src, len, "\"license\"") &&
+	    !(prelude && strstr(prelude, "\"license\"")))
+		fputs("#line 1 \"<generated>\"\n"
+		      "char _pktlua_license[] __attribute__((section(\"license\"), used)) = \"GPL\";\n",
+		      f);
 	if (prelude)
 		fprintf(f, "#line 1 \"<generated>\"\n%s\n", prelude);
 	fprintf(f, "#line %d \"", first_line);
@@ -405,11 +412,6 @@ static char *make_source(const char *src, size_t len, const struct pl_compile_op
 	fputs("\"\n", f);
 	fwrite(src, 1, len, f);
 	fputc('\n', f);
-	if (!mem_contains(src, len, "\"license\"") &&
-	    !(prelude && strstr(prelude, "\"license\"")))
-		fputs("#line 1 \"<generated>\"\n"
-		      "char _pktlua_license[] __attribute__((section(\"license\"), used)) = \"GPL\";\n",
-		      f);
 	if (fclose(f)) {
 		free(buf);
 		return NULL;
