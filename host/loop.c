@@ -185,6 +185,11 @@ int pl_loop__signal(const struct pl_loop *loop)
 	return loop->signal;
 }
 
+void pl_loop__clear_signal(struct pl_loop *loop)
+{
+	loop->signal = 0;
+}
+
 static double now(void)
 {
 	struct timespec ts;

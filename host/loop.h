@@ -49,4 +49,8 @@ void pl_loop__set_idle(struct pl_loop *loop, int period_ms, pl_loop_cb idle, voi
 /* The signal that ended the loop (SIGINT/SIGTERM), or 0. */
 int pl_loop__signal(const struct pl_loop *loop);
 
+/* Forget that signal, so later runs wait again (an interactive prompt: a
+ * Ctrl-C ends one bpf.run(), not the session). */
+void pl_loop__clear_signal(struct pl_loop *loop);
+
 #endif

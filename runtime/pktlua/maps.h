@@ -42,11 +42,12 @@
 	} name SEC(".maps")
 
 /* Add DELTA to the value at KEY, creating it if missing (the usual counter).
- * DELTA must have the map's value type, e.g. (__u64)1. */
+ * The arithmetic is done in the map's value type (its __type(value, ...)),
+ * so a plain 1 adds to a __u64 counter correctly. */
 #define PKTLUA_ADD(map, key, delta)                                              \
 	({                                                                       \
-		__typeof__(delta) __d = (delta);                                 \
-		__typeof__(delta) *__v = bpf_map_lookup_elem(&(map), (key));     \
+		__typeof__(*(map).value) __d = (delta);                          \
+		__typeof__(*(map).value) *__v = bpf_map_lookup_elem(&(map), (key)); \
 		if (!__v && bpf_map_update_elem(&(map), (key), &__d, BPF_NOEXIST)) \
 			/* another CPU created it first: add to theirs */        \
 			__v = bpf_map_lookup_elem(&(map), (key));                \

@@ -15,7 +15,9 @@ if ! grep -q '^-- ci:' "$file"; then echo "FAIL: $file has no '-- ci:' line"; ex
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 # shellcheck disable=SC2086 # ARGS are words
-timeout --preserve-status -k 5 -s INT 4 "$PKTLUA" "$file" $args >"$out" 2>&1
+# --foreground: signal only pktlua, once, as a Ctrl-C would (without it
+# timeout also signals the process group, and a second SIGINT means "exit now").
+timeout --foreground --preserve-status -k 5 -s INT 4 "$PKTLUA" "$file" $args >"$out" 2>&1
 status=$?
 cat "$out"
 [ "$status" -eq 0 ] || { echo "FAIL: $file exited with $status"; exit 1; }

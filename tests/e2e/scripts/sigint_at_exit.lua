@@ -4,7 +4,7 @@ local p = bpf.load [[
 #include <pktlua/bpf.h>
 PKTLUA_ARRAY(hits, __u64, 1);
 SEC("tracepoint/syscalls/sys_enter_getppid")
-int on_getppid(void *ctx) { __u32 k = 0; PKTLUA_ADD(hits, &k, (__u64)1); return 0; }
+int pl_sigint_tp(void *ctx) { __u32 k = 0; PKTLUA_ADD(hits, &k, (__u64)1); return 0; }
 ]]
 p:attach()
 bpf.at_exit(function() print("at_exit ran") end)
