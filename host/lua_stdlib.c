@@ -29,6 +29,7 @@ void pl_lua_preload_stdlib(lua_State *L)
 	luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE); /* preload */
 	lua_pushcfunction(L, luaopen_pktlua);
 	lua_setfield(L, -2, "pktlua");
+	lua_pushcfunction(L, luaopen_pktlua_pcap);  lua_setfield(L, -2, "pktlua.pcap");
 	for (size_t i = 0; i < pl_embedded_count; i++) {
 		const struct pl_embedded_file *f = &pl_embedded_files[i];
 		if (strncmp(f->name, "lua/", 4))

@@ -1,0 +1,257 @@
+/* pcap_file.c — capture files through libpcap (see pcap_file.h).
+ *
+ * Files are opened with nanosecond precision whatever their own precision
+ * (libpcap scales microsecond files up), so one timestamp type serves pcap
+ * and pcapng alike and nothing is lost between reading and writing. */
+#include "pcap_file.h"
+
+#include <errno.h>
+#include <pcap/pcap.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct pl_pcap_reader {
+	pcap_t *pcap;
+	uint64_t count;
+	char *file;
+	char err[PCAP_ERRBUF_SIZE + 256];
+};
+
+struct pl_pcap_writer {
+	pcap_t *dead;          /* carries link type, snap length, precision */
+	pcap_dumper_t *dumper;
+	uint32_t snaplen;
+	bool nano;
+	uint64_t count;
+};
+
+/* ---- reader --------------------------------------------------------------- */
+
+struct pl_pcap_reader *pl_pcap_reader__open(const char *file, char *err, size_t errlen)
+{
+	char perr[PCAP_ERRBUF_SIZE] = "";
+	struct pl_pcap_reader *r = calloc(1, sizeof(*r));
+
+	if (!r || !(r->file = strdup(file))) {
+		snprintf(err, errlen, "%s: out of memory", file);
+		free(r);
+		errno = ENOMEM;
+		return NULL;
+	}
+	r->pcap = pcap_open_offline_with_tstamp_precision(file, PCAP_TSTAMP_PRECISION_NANO, perr);
+	if (!r->pcap) {
+		/* libpcap's messages often start with the file name already. */
+		if (!strncmp(perr, file, strlen(file)))
+			snprintf(err, errlen, "%s", perr);
+		else
+			snprintf(err, errlen, "%s: %s", file, perr);
+		pl_pcap_reader__close(r);
+		errno = EINVAL;
+		return NULL;
+	}
+	return r;
+}
+
+int pl_pcap_reader__next(struct pl_pcap_reader *r, struct pl_pcap_pkt *pkt)
+{
+	struct pcap_pkthdr *hdr;
+	const u_char *data;
+	int ret = pcap_next_ex(r->pcap, &hdr, &data);
+
+	if (ret == PCAP_ERROR_BREAK)
+		return 0;
+	if (ret != 1) {
+		/* The packet that could not be read is the one after the last good one. */
+		snprintf(r->err, sizeof(r->err), "%s: packet %llu: %s", r->file,
+			 (unsigned long long)r->count + 1, pcap_geterr(r->pcap));
+		return -EIO;
+	}
+	r->count++;
+	pkt->data = data;
+	pkt->caplen = hdr->caplen;
+	pkt->len = hdr->len < hdr->caplen ? hdr->caplen : hdr->len;
+	pkt->ts_ns = (int64_t)hdr->ts.tv_sec * 1000000000 + hdr->ts.tv_usec;   /* usec field holds ns */
+	return 1;
+}
+
+const char *pl_pcap_reader__error(const struct pl_pcap_reader *r) { return r->err; }
+int pl_pcap_reader__linktype(const struct pl_pcap_reader *r) { return pcap_datalink(r->pcap); }
+uint32_t pl_pcap_reader__snaplen(const struct pl_pcap_reader *r) { return (uint32_t)pcap_snapshot(r->pcap); }
+uint64_t pl_pcap_reader__count(const struct pl_pcap_reader *r) { return r->count; }
+const char *pl_pcap_reader__file(const struct pl_pcap_reader *r) { return r->file; }
+
+void pl_pcap_reader__close(struct pl_pcap_reader *r)
+{
+	if (!r)
+		return;
+	if (r->pcap)
+		pcap_close(r->pcap);
+	free(r->file);
+	free(r);
+}
+
+/* ---- writer --------------------------------------------------------------- */
+
+#define DEFAULT_SNAPLEN 262144
+
+struct pl_pcap_writer *pl_pcap_writer__open(const char *file, const struct pl_pcap_writer_opts *opts,
+					    char *err, size_t errlen)
+{
+	struct pl_pcap_writer_opts o = opts ? *opts : (struct pl_pcap_writer_opts){0};
+	struct pl_pcap_writer *w = calloc(1, sizeof(*w));
+
+	if (!w) {
+		snprintf(err, errlen, "%s: out of memory", file);
+		errno = ENOMEM;
+		return NULL;
+	}
+	w->snaplen = o.snaplen ? o.snaplen : DEFAULT_SNAPLEN;
+	w->nano = o.nanosecond;
+	w->dead = pcap_open_dead_with_tstamp_precision(o.linktype ? o.linktype : DLT_EN10MB,
+			(int)w->snaplen, w->nano ? PCAP_TSTAMP_PRECISION_NANO : PCAP_TSTAMP_PRECISION_MICRO);
+	if (!w->dead) {
+		snprintf(err, errlen, "%s: cannot set up a capture of link type %d", file, o.linktype);
+		goto fail;
+	}
+	w->dumper = pcap_dump_open(w->dead, file);
+	if (!w->dumper) {
+		snprintf(err, errlen, "%s", pcap_geterr(w->dead));
+		if (!strstr(err, file))
+			snprintf(err, errlen, "%s: %s", file, pcap_geterr(w->dead));
+		goto fail;
+	}
+	return w;
+fail:
+	pl_pcap_writer__close(w);
+	errno = EIO;
+	return NULL;
+}
+
+int pl_pcap_writer__write(struct pl_pcap_writer *w, const void *data, uint32_t caplen,
+			  uint32_t origlen, int64_t ts_ns)
+{
+	struct pcap_pkthdr hdr;
+	int64_t sec = ts_ns / 1000000000, frac = ts_ns % 1000000000;
+
+	if (frac < 0) {           /* before 1970: keep the fraction positive */
+		frac += 1000000000;
+		sec--;
+	}
+	hdr.ts.tv_sec = (time_t)sec;
+	hdr.ts.tv_usec = (suseconds_t)(w->nano ? frac : frac / 1000);
+	hdr.len = origlen > caplen ? origlen : caplen;
+	hdr.caplen = caplen > w->snaplen ? w->snaplen : caplen;
+	pcap_dump((u_char *)w->dumper, &hdr, data);
+	if (ferror(pcap_dump_file(w->dumper)))
+		return -EIO;
+	w->count++;
+	return 0;
+}
+
+uint64_t pl_pcap_writer__count(const struct pl_pcap_writer *w) { return w->count; }
+
+int pl_pcap_writer__close(struct pl_pcap_writer *w)
+{
+	int err = 0;
+
+	if (!w)
+		return 0;
+	if (w->dumper) {
+		if (pcap_dump_flush(w->dumper) || ferror(pcap_dump_file(w->dumper)))
+			err = -EIO;
+		pcap_dump_close(w->dumper);
+	}
+	if (w->dead)
+		pcap_close(w->dead);
+	free(w);
+	return err;
+}
+
+/* ---- link types ----------------------------------------------------------- */
+
+const char *pl_pcap_linktype_name(int linktype, char *buf, size_t buflen)
+{
+	const char *n = pcap_datalink_val_to_name(linktype);
+
+	if (n)
+		return n;
+	snprintf(buf, buflen, "DLT %d", linktype);
+	return buf;
+}
+
+int pl_pcap_linktype_from_name(const char *name)
+{
+	int v = pcap_datalink_name_to_val(name);
+	return v < 0 ? -EINVAL : v;
+}
+
+bool pl_pcap_ether_capable(int linktype)
+{
+	switch (linktype) {
+	case DLT_EN10MB:
+	case DLT_RAW:
+	case DLT_IPV4:
+	case DLT_IPV6:
+	case DLT_LINUX_SLL:
+	case DLT_LINUX_SLL2:
+		return true;
+	default:
+		return false;
+	}
+}
+
+#define SLL_HDR_LEN  16   /* pkttype, hatype, halen, addr[8], protocol */
+#define SLL2_HDR_LEN 20   /* protocol, reserved, ifindex, hatype, pkttype, halen, addr[8] */
+
+/* Write an Ethernet header of type PROTO (network order bytes in P) with
+ * source SRC (or zeros) into BUF, then the payload. */
+static int put_ether(uint8_t *buf, const uint8_t *src, const uint8_t proto[2],
+		     const uint8_t *payload, uint32_t n)
+{
+	memset(buf, 0, 12);
+	if (src)
+		memcpy(buf + 6, src, 6);
+	buf[12] = proto[0];
+	buf[13] = proto[1];
+	memcpy(buf + 14, payload, n);
+	return (int)n + 14;
+}
+
+int pl_pcap_to_ether(int linktype, const uint8_t *in, uint32_t caplen, uint8_t *buf,
+		     const uint8_t **out)
+{
+	static const uint8_t ip4[2] = {0x08, 0x00}, ip6[2] = {0x86, 0xdd};
+	const uint8_t *src;
+	uint8_t version;
+
+	switch (linktype) {
+	case DLT_EN10MB:
+		*out = in;
+		return (int)caplen;
+	case DLT_RAW:
+	case DLT_IPV4:
+	case DLT_IPV6:
+		if (caplen < 1)
+			return -EPROTO;
+		version = in[0] >> 4;
+		if (version != 4 && version != 6)
+			return -EPROTO;
+		*out = buf;
+		return put_ether(buf, NULL, version == 4 ? ip4 : ip6, in, caplen);
+	case DLT_LINUX_SLL:
+		if (caplen < SLL_HDR_LEN || (in[14] << 8 | in[15]) < 0x0600)
+			return -EPROTO;   /* cut, or 802.2/802.3 payloads with no EtherType */
+		src = (in[4] << 8 | in[5]) == 6 ? in + 6 : NULL;
+		*out = buf;
+		return put_ether(buf, src, in + 14, in + SLL_HDR_LEN, caplen - SLL_HDR_LEN);
+	case DLT_LINUX_SLL2:
+		if (caplen < SLL2_HDR_LEN || (in[0] << 8 | in[1]) < 0x0600)
+			return -EPROTO;
+		src = in[11] == 6 ? in + 12 : NULL;
+		*out = buf;
+		return put_ether(buf, src, in, in + SLL2_HDR_LEN, caplen - SLL2_HDR_LEN);
+	default:
+		return -EPROTONOSUPPORT;
+	}
+}
