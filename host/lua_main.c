@@ -14,6 +14,9 @@
 static lua_State *global_L;
 static struct pl_loop *global_loop;
 static volatile sig_atomic_t interrupted;
+/* At the -i prompt a Ctrl-C interrupts the line, even after one ended a
+ * bpf.run(): the user is still there, typing. */
+static volatile sig_atomic_t prompting;
 
 /* The error value of an interrupt outside the event loop. */
 static const char interrupt_marker[] = "interrupted";
@@ -33,7 +36,7 @@ static void stop_hook(lua_State *L, lua_Debug *ar)
  * detaches them as the process goes. */
 static void on_signal(int sig)
 {
-	if (interrupted || (global_loop && pl_loop__signal(global_loop)))
+	if (interrupted || (!prompting && global_loop && pl_loop__signal(global_loop)))
 		_exit(128 + sig);
 	interrupted = sig;
 	lua_sethook(global_L, stop_hook, LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, 1);
@@ -109,6 +112,15 @@ static int report(lua_State *L, int status)
 	return 1;
 }
 
+bool pl_lua_take_interrupt(lua_State *L, int idx)
+{
+	if (lua_touserdata(L, idx) != interrupt_marker)
+		return false;
+	/* The prompt goes on: a later Ctrl-C interrupts again, not _exit. */
+	interrupted = 0;
+	return true;
+}
+
 /* Everything that may raise runs in here, under lua_pcall. */
 static int pmain(lua_State *L)
 {
@@ -116,17 +128,21 @@ static int pmain(lua_State *L)
 
 	luaL_openlibs(L);
 	pl_lua_preload_stdlib(L);
-	luaL_requiref(L, "pktlua", luaopen_pktlua, 0);
+	luaL_requiref(L, "pktlua", luaopen_pktlua, 0);      /* pktlua */
+	/* --json: stdlib printers (pktlua.hist, ...) and scripts check
+	 * bpf.output to choose JSON lines over text. */
+	lua_pushstring(L, cli->json ? "json" : "text");
+	lua_setfield(L, -2, "output");
 	lua_pop(L, 1);
 	global_loop = pl_lua_loop(L);
 	push_args(L, cli);
 
-	int status;
+	int status = LUA_OK;
 	if (cli->code) {
 		status = luaL_loadbuffer(L, cli->code, strlen(cli->code), "=(command line)");
 		if (status == LUA_OK)
 			status = pl_lua_docall(L, 0, 0);
-	} else {
+	} else if (cli->script) {
 		status = luaL_loadfile(L, cli->script);
 		if (status == LUA_OK) {
 			luaL_checkstack(L, cli->script_argc + 1, "too many arguments to script");
@@ -139,6 +155,11 @@ static int pmain(lua_State *L)
 		return lua_error(L);
 	if (status != LUA_OK)
 		lua_pop(L, 1);
+	if (cli->interactive && status == LUA_OK && !interrupted) {
+		prompting = 1;
+		pl_lua_repl(L);
+		prompting = 0;
+	}
 	/* Normal end, bpf.stop() or Ctrl-C: the script's exit handlers run while
 	 * everything is still attached (they typically print the maps). */
 	if (pl_lua_run_exit_handlers(L))

@@ -8,6 +8,7 @@
 static const char usage[] =
 	"usage: pktlua [options] script.lua [args...]\n"
 	"       pktlua [options] -e CODE\n"
+	"       pktlua [options] -i [script.lua [args...]]\n"
 	"\n"
 	"Runs a Lua script that carries C BPF snippets: each snippet is compiled\n"
 	"in-process, checked by the kernel verifier, loaded and attached; its maps\n"
@@ -15,6 +16,8 @@ static const char usage[] =
 	"\n"
 	"options:\n"
 	"  -e CODE        run CODE instead of a script file\n"
+	"  -i             interactive prompt (after the script or CODE, if any)\n"
+	"  --json         output = \"json\": pktlua.hist and friends print JSON lines\n"
 	"  -v             more detail: libbpf messages, full verifier logs on\n"
 	"                 rejection, tracebacks (-vv: every verifier log)\n"
 	"  -h, --help     this text\n"
@@ -49,6 +52,14 @@ int main(int argc, char **argv)
 			verbose += (int)strlen(a + 1);
 			continue;
 		}
+		if (!strcmp(a, "-i")) {
+			cli.interactive = true;
+			continue;
+		}
+		if (!strcmp(a, "--json")) {
+			cli.json = true;
+			continue;
+		}
 		if (!strcmp(a, "-e")) {
 			if (i + 1 >= argc) {
 				pl_log(PL_LOG_ERROR, "-e needs an argument (Lua code)");
@@ -60,7 +71,7 @@ int main(int argc, char **argv)
 		pl_log(PL_LOG_ERROR, "unknown option '%s' (try --help)", a);
 		return 2;
 	}
-	if (!cli.code) {
+	if (!cli.code && !(cli.interactive && i >= argc)) {
 		if (i >= argc) {
 			fputs(usage, stderr);
 			return 2;
@@ -68,7 +79,7 @@ int main(int argc, char **argv)
 		cli.script = argv[i];
 	}
 	/* arg[0] is the script (or the last option with -e). */
-	cli.script_index = cli.code ? i - 1 : i;
+	cli.script_index = cli.script ? i : i - 1;
 	cli.script_argv = argv + cli.script_index + 1;
 	cli.script_argc = argc - cli.script_index - 1;
 

@@ -67,4 +67,16 @@ function M.top(m, n, field)
   return out
 end
 
+--- The log2 histogram of a map filled by <pktlua/hist.h>, as bpftrace
+-- prints it (see pktlua.hist; opts.min/max/step: a linear one).
+-- Keys are bucket indexes, for a Map and a snapshot of one alike.
+function M.hist(m, opts)
+  local hist = require "pktlua.hist"
+  local o = { buckets = true }
+  if type(opts) == "string" then o.name = opts end
+  if type(opts) == "table" then for k, v in pairs(opts) do o[k] = v end end
+  if o.step then return hist.linear(m, o.min, o.max, o.step, o) end
+  return hist.log2(m, o)
+end
+
 return M
