@@ -11,6 +11,7 @@
 
 struct bpf_object;
 struct bpf_map;
+struct bpf_program;
 struct pl_loop;
 
 /* Metatable names: type errors read "pktlua.Map expected, got number". */
@@ -29,6 +30,8 @@ struct pl_cli {
 	char **argv;           /* the whole command line, for arg[negative] */
 	int argc;
 	int script_index;      /* index of the script in argv (arg[0]) */
+	bool interactive;      /* -i: a prompt after the script or CODE, if any */
+	bool json;             /* --json: require("pktlua").output = "json" */
 };
 
 /* Run the script of CLI in a fresh Lua state; returns the process exit status. */
@@ -39,6 +42,13 @@ int pl_lua_main(const struct pl_cli *cli);
  * traceback) is on the stack. */
 int pl_lua_docall(lua_State *L, int narg, int nres);
 
+/* lua_repl.c: the -i prompt on stdin (line editing when it is a terminal),
+ * until end of input. Errors print and the prompt goes on. */
+void pl_lua_repl(lua_State *L);
+/* lua_main.c, for the prompt: was the error value at IDX a Ctrl-C
+ * interrupt? Clears the interrupt so the next line runs. */
+bool pl_lua_take_interrupt(lua_State *L, int idx);
+
 /* lua_pktlua.c */
 int luaopen_pktlua(lua_State *L);
 struct pl_loop *pl_lua_loop(lua_State *L);   /* the state's one event loop */
@@ -48,6 +58,9 @@ int pl_lua_run_exit_handlers(lua_State *L);
 /* A callback raised an error: remember it (the message is on the stack and
  * is popped), stop the loop; bpf.run() re-raises it. */
 void pl_lua_callback_failed(lua_State *L);
+/* Where loop callbacks run: the thread that called bpf.run. The pointer is
+ * the state's own field, valid for the state's life (read it per call). */
+lua_State *const *pl_lua_callback_thread(lua_State *L);
 
 /* A loaded object as Lua sees it (the Program userdata's memory). Progs,
  * Maps and Links keep a pointer to it and pin it with a user value, so it
@@ -63,6 +76,9 @@ struct pl_lua_program {
 void pl_lua_open_program(lua_State *L);      /* registers Program/Prog/Link */
 /* Wrap a loaded object as a Program; takes ownership of OBJ. */
 void pl_lua_push_program(lua_State *L, struct bpf_object *obj, const char *name);
+/* The bpf_program of the Prog at IDX, or raise if it is not a Prog of an
+ * open Program (lua_pcap.c runs it over capture files). */
+struct bpf_program *pl_lua_check_prog(lua_State *L, int idx);
 /* Close every Program still open (at exit). */
 void pl_lua_close_programs(lua_State *L);
 
@@ -72,6 +88,21 @@ void pl_lua_open_map(lua_State *L);          /* registers Map and its iterator *
 void pl_lua_push_map(lua_State *L, int program, struct bpf_map *map);
 /* The bpf_map of the Map at IDX, or raise if it is not an open Map. */
 struct bpf_map *pl_lua_check_map(lua_State *L, int idx);
+/* The Program that owns the open Map at IDX (raises as pl_lua_check_map). */
+struct pl_lua_program *pl_lua_map_program(lua_State *L, int idx);
+
+/* lua_events.c */
+/* Add bpf.on and bpf.lost to the module table at the top of the stack. */
+void pl_lua_events_register(lua_State *L);
+/* Read what the ring/perf buffers hold now (bpf.run calls it once more when
+ * the loop ends). Returns records read or -errno. */
+int pl_lua_events_drain(lua_State *L);
+/* Program P closes: stop its buffers, release their callbacks, report
+ * losses. Called before its object is closed. */
+void pl_lua_events_close(lua_State *L, struct pl_lua_program *p);
+
+/* lua_pcap.c: require "pktlua.pcap" */
+int luaopen_pktlua_pcap(lua_State *L);
 
 /* lua_stdlib.c: make require "pktlua.*" find the embedded stdlib modules. */
 void pl_lua_preload_stdlib(lua_State *L);

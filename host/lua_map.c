@@ -70,6 +70,11 @@ struct bpf_map *pl_lua_check_map(lua_State *L, int idx)
 	return check_map(L, idx)->map;
 }
 
+struct pl_lua_program *pl_lua_map_program(lua_State *L, int idx)
+{
+	return check_map(L, idx)->owner;
+}
+
 /* Maps whose values user space cannot read as data. */
 static void check_readable(lua_State *L, struct pl_lua_map *m)
 {

@@ -384,6 +384,10 @@ static int bpf_run(lua_State *L)
 	lua_State *outer = st->L;
 	st->L = L;
 	enum pl_loop_end end = pl_loop__run(st->loop, timeout);
+	/* Records still buffered when the loop ends (stop, signal, timeout)
+	 * belong to this run: hand them to their callbacks before returning. */
+	if (!st->callback_failed)
+		pl_lua_events_drain(L);
 	st->L = outer;
 	if (st->callback_failed)
 		goto failed;
@@ -401,6 +405,11 @@ failed:
 	st->error_ref = LUA_NOREF;
 	st->callback_failed = false;
 	return lua_error(L);
+}
+
+lua_State *const *pl_lua_callback_thread(lua_State *L)
+{
+	return &get_state(L)->L;
 }
 
 static int bpf_stop(lua_State *L)
@@ -514,6 +523,7 @@ int luaopen_pktlua(lua_State *L)
 		pl_lua_open_map(L);
 	}
 	luaL_newlib(L, bpf_funcs);
+	pl_lua_events_register(L);
 	lua_pushliteral(L, PKTLUA_VERSION);
 	lua_setfield(L, -2, "version");
 	return 1;

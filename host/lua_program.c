@@ -65,6 +65,8 @@ static void program_close(lua_State *L, struct pl_lua_program *p, int idx)
 	/* Detach before the programs go away, newest first. */
 	while (p->links)
 		link_detach(p->links);
+	/* Buffer consumers hold the maps' fds and mmaps: free them first. */
+	pl_lua_events_close(L, p);
 	bpf_object__close(p->obj);
 	p->obj = NULL;
 	if (lua_getfield(L, LUA_REGISTRYINDEX, PROGRAMS_KEY) == LUA_TTABLE) { /* programs */
@@ -244,6 +246,11 @@ static struct pl_lua_prog *check_prog(lua_State *L, int idx)
 	if (!pr->owner->obj)
 		luaL_error(L, "program '%s': its Program is closed", bpf_program__name(pr->prog));
 	return pr;
+}
+
+struct bpf_program *pl_lua_check_prog(lua_State *L, int idx)
+{
+	return check_prog(L, idx)->prog;
 }
 
 static int prog_attach(lua_State *L)
@@ -435,8 +442,9 @@ void pl_lua_push_program(lua_State *L, struct bpf_object *obj, const char *name)
 
 	lua_newtable(L);                                   /* P uv maps */
 	bpf_object__for_each_map(map, obj) {
-		/* .bss/.data/.rodata: global variables, not tables. */
-		if (bpf_map__is_internal(map))
+		/* .bss/.data/.rodata: global variables, not tables; pktlua_*:
+		 * the runtime's own bookkeeping (lost-event counters). */
+		if (bpf_map__is_internal(map) || !strncmp(bpf_map__name(map), "pktlua_", 7))
 			continue;
 		pl_lua_push_map(L, pidx, map);
 		lua_setfield(L, -2, bpf_map__name(map));
