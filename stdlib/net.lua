@@ -9,6 +9,10 @@
 --   net.proto(n)     "tcp", "udp", "icmp", ... (or the number as a string)
 --   net.ethertype(n) "ipv4", "ipv6", "arp", "vlan", ...
 --   net.port(n [, proto])  well-known service name, or nil
+--   net.decode(bytes) → a table shaped and filled exactly as <pktlua/parse.h>
+--                    fills struct pkt (as a map gives it back), or nil, why
+--                    for a frame shorter than an Ethernet header
+--   net.describe(p)  one tcpdump-like line for a decoded packet (or bytes)
 local M = {}
 
 local char, byte, fmt = string.char, string.byte, string.format
@@ -179,6 +183,222 @@ function M.port(n, proto)
   if (proto == "udp" or proto == 17) and tcp_only[n] then return nil end
   if (proto == "tcp" or proto == 6) and udp_only[n] then return nil end
   return name
+end
+
+-- ---- decode: a mirror of runtime/pktlua/parse.h ---------------------------
+-- Every bound check below is the one parse.h makes, in the same order, so a
+-- field is set here exactly when the BPF parser sets it.
+
+local ETH_P_IP, ETH_P_ARP, ETH_P_IPV6 = 0x0800, 0x0806, 0x86dd
+local ETH_P_8021Q, ETH_P_8021AD = 0x8100, 0x88a8
+local FRAG_ANY, FRAG_FIRST = 0x01, 0x02
+local MAX_VLANS, MAX_EXTHDRS = 2, 6
+
+local function zeros(n) local t = {} for i = 1, n do t[i] = 0 end return t end
+
+-- union pkt_addr as BTF decoding gives it: v4 is the __be32 read as a
+-- little-endian integer, v6 the 16 bytes; both views of the same storage.
+local function addr_table(b16)
+  local v6 = { byte(b16, 1, 16) }
+  return { v4 = string.unpack("<I4", b16), v6 = v6 }
+end
+
+local function new_pkt(len)
+  return {
+    len = len, l3proto = 0, l4proto = 0, ip_version = 0, nvlans = 0,
+    tcp_flags = 0, ttl = 0, frag = 0, vlan = zeros(MAX_VLANS), l3off = 0,
+    l4off = 0, payload_off = 0, ip_len = 0, sport = 0, dport = 0, arp_op = 0,
+    smac = zeros(6), dmac = zeros(6),
+    saddr = { v4 = 0, v6 = zeros(16) }, daddr = { v4 = 0, v6 = zeros(16) },
+  }
+end
+
+local function be16(b, off) return string.unpack(">I2", b, off + 1) end  -- off: 0-based
+local function u8(b, off) return byte(b, off + 1) end
+local function set_v4(addr, b, off)
+  local four = b:sub(off + 1, off + 4)
+  addr.v4 = string.unpack("<I4", four)
+  for i = 1, 4 do addr.v6[i] = byte(four, i) end
+end
+
+local function parse_ports(b, l4, n, p)
+  local proto = p.l4proto
+  if proto == 6 then
+    if l4 + 20 > n then return end
+    p.sport, p.dport, p.tcp_flags = be16(b, l4), be16(b, l4 + 2), u8(b, l4 + 13)
+    p.payload_off = (p.l4off + ((u8(b, l4 + 12) >> 4) & 0xf) * 4) & 0xffff
+  elseif proto == 17 then
+    if l4 + 8 > n then return end
+    p.sport, p.dport = be16(b, l4), be16(b, l4 + 2)
+    p.payload_off = (p.l4off + 8) & 0xffff
+  elseif proto == 1 or proto == 58 then
+    if l4 + 4 > n then return end
+    p.sport, p.dport = u8(b, l4), u8(b, l4 + 1)
+    p.payload_off = (p.l4off + 4) & 0xffff
+  end
+end
+
+local function parse_ipv4(b, ip, n, p)
+  if ip + 20 > n then return nil end
+  local ihl = (u8(b, ip) & 0xf) * 4
+  p.ip_version = 4
+  p.ip_len = be16(b, ip + 2)
+  p.ttl = u8(b, ip + 8)
+  p.l4proto = u8(b, ip + 9)
+  set_v4(p.saddr, b, ip + 12)
+  set_v4(p.daddr, b, ip + 16)
+  local frag = be16(b, ip + 6)
+  if frag & 0x3fff ~= 0 then                       -- IP_MF | IP_OFFSET
+    p.frag = FRAG_ANY | ((frag & 0x1fff ~= 0) and 0 or FRAG_FIRST)
+    if frag & 0x1fff ~= 0 then return nil end
+  end
+  if ihl < 20 then return nil end
+  return ip + ihl
+end
+
+local function parse_ipv6(b, ip, n, p)
+  if ip + 40 > n then return nil end
+  p.ip_version = 6
+  p.ip_len = (be16(b, ip + 4) + 40) & 0xffff
+  p.ttl = u8(b, ip + 7)
+  p.saddr = addr_table(b:sub(ip + 9, ip + 24))
+  p.daddr = addr_table(b:sub(ip + 25, ip + 40))
+  local nxt, cur = u8(b, ip + 6), ip + 40
+  for _ = 1, MAX_EXTHDRS do
+    local hlen
+    if nxt == 0 or nxt == 43 or nxt == 60 or nxt == 135 then  -- hop, routing, dstopts, MH
+      if cur + 2 > n then return nil end
+      hlen = (u8(b, cur + 1) + 1) * 8
+    elseif nxt == 51 then                                     -- AH
+      if cur + 2 > n then return nil end
+      hlen = (u8(b, cur + 1) + 2) * 4
+    elseif nxt == 44 then                                     -- fragment
+      if cur + 8 > n then return nil end
+      hlen = 8
+      local off = be16(b, cur + 2)
+      p.frag = FRAG_ANY | ((off & 0xfff8 ~= 0) and 0 or FRAG_FIRST)
+      if off & 0xfff8 ~= 0 then
+        p.l4proto = u8(b, cur)
+        return nil
+      end
+    else
+      p.l4proto = nxt
+      if nxt == 59 then return nil end                        -- IPPROTO_NONE
+      return cur
+    end
+    nxt = u8(b, cur)
+    cur = cur + hlen
+  end
+  -- Six headers walked: stop unless the next one is the transport header.
+  p.l4proto = nxt
+  if nxt == 0 or nxt == 43 or nxt == 60 or nxt == 135 or nxt == 51 or nxt == 44 or nxt == 59 then
+    return nil
+  end
+  return cur
+end
+
+function M.decode(b)
+  if type(b) ~= "string" then
+    error(fmt("net.decode: expected the packet bytes (a string), got %s", type(b)), 2)
+  end
+  local n = #b
+  local p = new_pkt(n)
+  if n < 14 then return nil, fmt("%d bytes: shorter than an Ethernet header", n) end
+  p.dmac = { byte(b, 1, 6) }
+  p.smac = { byte(b, 7, 12) }
+  local proto, cur = be16(b, 12), 14
+  for i = 1, MAX_VLANS do
+    if proto ~= ETH_P_8021Q and proto ~= ETH_P_8021AD then break end
+    if cur + 4 > n then return p end
+    p.vlan[i] = be16(b, cur) & 0x0fff
+    p.nvlans = p.nvlans + 1
+    proto = be16(b, cur + 2)
+    cur = cur + 4
+  end
+  p.l3proto = proto
+  p.l3off = cur
+  local l4
+  if proto == ETH_P_IP then
+    l4 = parse_ipv4(b, cur, n, p)
+  elseif proto == ETH_P_IPV6 then
+    l4 = parse_ipv6(b, cur, n, p)
+  elseif proto == ETH_P_ARP then
+    if cur + 28 <= n then
+      p.arp_op = be16(b, cur + 6)
+      set_v4(p.saddr, b, cur + 14)
+      set_v4(p.daddr, b, cur + 24)
+    end
+    return p
+  else
+    p.l3off = 0
+    return p
+  end
+  if l4 then
+    p.l4off = l4 & 0xffff
+    parse_ports(b, l4, n, p)
+  end
+  return p
+end
+
+-- ---- describe: one tcpdump-like line -----------------------------------------
+
+local tcp_flag_chars = { { 0x01, "F" }, { 0x02, "S" }, { 0x04, "R" }, { 0x08, "P" },
+                         { 0x10, "." }, { 0x20, "U" }, { 0x40, "E" }, { 0x80, "W" } }
+
+local function hostport(addr, port, ip_version)
+  local a = ip_version == 6 and M.ip6(addr.v6) or M.ip4(addr.v4)
+  if port then return a .. "." .. port end
+  return a
+end
+
+function M.describe(p)
+  if type(p) == "string" then
+    local d, why = M.decode(p)
+    if not d then return "truncated frame: " .. why end
+    p = d
+  end
+  local parts = {}
+  local function add(s) parts[#parts + 1] = s end
+  add(M.mac(p.smac) .. " > " .. M.mac(p.dmac))
+  for i = 1, math.min(p.nvlans, MAX_VLANS) do add("vlan " .. p.vlan[i]) end
+  if p.l3proto == ETH_P_ARP then
+    if p.arp_op == 1 then
+      add(fmt("ARP, Request who-has %s tell %s", M.ip4(p.daddr.v4), M.ip4(p.saddr.v4)))
+    elseif p.arp_op == 2 then
+      add(fmt("ARP, Reply %s is-at %s", M.ip4(p.saddr.v4), M.mac(p.smac)))
+    else
+      add(fmt("ARP, op %d", p.arp_op))
+    end
+  elseif p.ip_version == 4 or p.ip_version == 6 then
+    local v = p.ip_version
+    local ports = p.l4off ~= 0 and p.payload_off ~= 0 and (p.l4proto == 6 or p.l4proto == 17)
+    local head = (v == 4 and "IP " or "IP6 ")
+      .. hostport(p.saddr, ports and p.sport or nil, v) .. " > "
+      .. hostport(p.daddr, ports and p.dport or nil, v) .. ":"
+    add(head)
+    local l4 = p.l4proto
+    if l4 == 6 and ports then
+      local f = {}
+      for _, fc in ipairs(tcp_flag_chars) do
+        if p.tcp_flags & fc[1] ~= 0 then f[#f + 1] = fc[2] end
+      end
+      add("Flags [" .. table.concat(f) .. "]")
+    elseif (l4 == 1 or l4 == 58) and p.payload_off ~= 0 then
+      add(fmt("%s type %d code %d", l4 == 1 and "ICMP" or "ICMP6", p.sport, p.dport))
+    else
+      add(M.proto(l4))
+    end
+    if p.frag & FRAG_ANY ~= 0 then
+      add(p.frag & FRAG_FIRST ~= 0 and "(frag first)" or "(frag)")
+    end
+    add(fmt("ttl %d, length %d", p.ttl, p.ip_len))
+  elseif p.l3proto ~= 0 then
+    add("ethertype " .. M.ethertype(p.l3proto))
+  else
+    add("ethertype unknown")
+  end
+  add(fmt("(%d bytes)", p.len))
+  return table.concat(parts, " ")
 end
 
 return M

@@ -13,7 +13,7 @@ packages=(
   build-essential cmake pkg-config
   liblua5.4-dev libbpf-dev libelf-dev zlib1g-dev libpcap-dev libedit-dev jq
   llvm-19-dev libclang-19-dev libclang-cpp19-dev
-  bpftool iproute2 tcpdump
+  bpftool iproute2 tcpdump tshark
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -162,8 +162,20 @@ static __always_inline const __u8 *pkt_parse_ipv6(const __u8 *ip, const __u8 *en
 		next = cur[0];
 		cur += hlen;
 	}
-	pkt->l4proto = next;   /* too many extension headers: stop here */
-	return NULL;
+	/* PKT_MAX_EXTHDRS headers walked: what follows may still be the
+	 * transport header (stop only if it is yet another extension header). */
+	pkt->l4proto = next;
+	switch (next) {
+	case IPPROTO_HOPOPTS:
+	case IPPROTO_ROUTING:
+	case IPPROTO_DSTOPTS:
+	case IPPROTO_MH:
+	case IPPROTO_AH:
+	case IPPROTO_FRAGMENT:
+	case IPPROTO_NONE:
+		return NULL;
+	}
+	return cur;
 }
 
 /* Parse the packet in [data, data_end). Returns 0, or -1 when it is shorter
