@@ -135,6 +135,8 @@ static int pmain(lua_State *L)
 	lua_setfield(L, -2, "output");
 	lua_pop(L, 1);
 	global_loop = pl_lua_loop(L);
+	if (cli->pcap)
+		pl_lua_offline_open(L, cli->pcap);      /* raises naming the file */
 	push_args(L, cli);
 
 	int status = LUA_OK;

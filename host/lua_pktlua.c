@@ -373,7 +373,11 @@ void pl_lua_callback_failed(lua_State *L)
 
 /* bpf.run([seconds]): run the event loop until bpf.stop(), Ctrl-C/SIGTERM or
  * the time limit. Returns "stopped", "timeout" or "signal". An error raised
- * in a callback ends the loop and is raised again here. */
+ * in a callback ends the loop and is raised again here.
+ *
+ * With --pcap FILE and programs bound to it, the first run replays the whole
+ * capture instead (the time limit does not cut it short) and returns "eof"
+ * at its end; later runs without a time limit return "eof" at once. */
 static int bpf_run(lua_State *L)
 {
 	struct pl_lua_state *st = get_state(L);
@@ -382,8 +386,14 @@ static int bpf_run(lua_State *L)
 	if (st->callback_failed)
 		goto failed;
 	lua_State *outer = st->L;
+	char err[512];
 	st->L = L;
-	enum pl_loop_end end = pl_loop__run(st->loop, timeout);
+	/* --pcap: the first run replays the capture through the programs bound
+	 * to it (the loop turns between chunks of packets). */
+	enum pl_offline_end off = pl_lua_offline_run(st->loop, timeout, err, sizeof(err));
+	enum pl_loop_end end = off == PL_OFFLINE_SIGNAL ? PL_LOOP_SIGNAL : PL_LOOP_STOPPED;
+	if (off == PL_OFFLINE_NONE)
+		end = pl_loop__run(st->loop, timeout);
 	/* Records still buffered when the loop ends (stop, signal, timeout)
 	 * belong to this run: hand them to their callbacks before returning. */
 	if (!st->callback_failed)
@@ -391,6 +401,12 @@ static int bpf_run(lua_State *L)
 	st->L = outer;
 	if (st->callback_failed)
 		goto failed;
+	if (off == PL_OFFLINE_ERROR)
+		return luaL_error(L, "bpf.run: replay of %s: %s", pl_lua_offline_file(), err);
+	if (off == PL_OFFLINE_EOF) {
+		lua_pushliteral(L, "eof");
+		return 1;
+	}
 	switch (end) {
 	case PL_LOOP_STOPPED: lua_pushliteral(L, "stopped"); break;
 	case PL_LOOP_TIMEOUT: lua_pushliteral(L, "timeout"); break;

@@ -24,6 +24,7 @@ struct pl_lua_prog {
 
 struct pl_lua_link {
 	struct pl_link *link;          /* NULL once detached */
+	struct pl_offline_target *offline; /* --pcap: bound to the capture instead */
 	struct pl_lua_program *owner;
 	struct pl_lua_link *next;      /* in owner->links */
 };
@@ -49,12 +50,19 @@ static void unlink_link(struct pl_lua_link *l)
 	l->next = NULL;
 }
 
+static bool link_attached(const struct pl_lua_link *l)
+{
+	return l->link || l->offline;
+}
+
 static void link_detach(struct pl_lua_link *l)
 {
-	if (!l->link)
+	if (!link_attached(l))
 		return;
 	pl_link__destroy(l->link);
 	l->link = NULL;
+	pl_lua_offline_unbind(l->offline);
+	l->offline = NULL;
 	unlink_link(l);
 }
 
@@ -186,9 +194,16 @@ static void push_attached(lua_State *L, int prog_idx, const struct pl_attach_opt
 	lua_setiuservalue(L, -2, 1);                       /* link: pins the Program */
 	l->owner = pr->owner;
 
-	int rc = pl_attach(pr->prog, opts, &l->link, err, sizeof(err));
-	if (rc)
+	if (pl_lua_offline_takes(pr->prog, opts->iface)) {
+		/* --pcap: the interface stays untouched; bpf.run() replays the
+		 * capture through the program. */
+		l->offline = pl_lua_offline_bind(pr->prog, opts->direction);
+		if (!l->offline)
+			luaL_error(L, "program '%s': cannot bind to the capture: out of memory",
+				   bpf_program__name(pr->prog));
+	} else if (pl_attach(pr->prog, opts, &l->link, err, sizeof(err))) {
 		luaL_error(L, "%s", err);
+	}
 	l->next = pr->owner->links;
 	pr->owner->links = l;
 
@@ -207,7 +222,7 @@ static int link_detach_m(lua_State *L)
 {
 	struct pl_lua_link *l = check_link(L, 1);
 
-	if (!l->link)
+	if (!link_attached(l))
 		return 0;
 	link_detach(l);
 	lua_getiuservalue(L, 1, 1);                        /* program */
@@ -224,7 +239,7 @@ static int link_gc(lua_State *L)
 {
 	struct pl_lua_link *l = check_link(L, 1);
 
-	if (l->link)
+	if (link_attached(l))
 		link_detach(l);
 	return 0;
 }
@@ -233,7 +248,8 @@ static int link_tostring(lua_State *L)
 {
 	struct pl_lua_link *l = check_link(L, 1);
 
-	lua_pushfstring(L, "pktlua.Link %s", l->link ? pl_link__describe(l->link) : "(detached)");
+	lua_pushfstring(L, "pktlua.Link %s", l->link ? pl_link__describe(l->link) :
+			l->offline ? pl_lua_offline_describe(l->offline) : "(detached)");
 	return 1;
 }
 

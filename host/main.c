@@ -17,6 +17,9 @@ static const char usage[] =
 	"options:\n"
 	"  -e CODE        run CODE instead of a script file\n"
 	"  -i             interactive prompt (after the script or CODE, if any)\n"
+	"  --pcap FILE    packet programs (XDP, tc, socket filter) the script attaches\n"
+	"                 to an interface read FILE instead: bpf.run() replays it\n"
+	"                 through them and returns \"eof\"\n"
 	"  --json         output = \"json\": pktlua.hist and friends print JSON lines\n"
 	"  -v             more detail: libbpf messages, full verifier logs on\n"
 	"                 rejection, tracebacks (-vv: every verifier log)\n"
@@ -58,6 +61,14 @@ int main(int argc, char **argv)
 		}
 		if (!strcmp(a, "--json")) {
 			cli.json = true;
+			continue;
+		}
+		if (!strcmp(a, "--pcap")) {
+			if (i + 1 >= argc) {
+				pl_log(PL_LOG_ERROR, "--pcap needs an argument (a capture file)");
+				return 2;
+			}
+			cli.pcap = argv[++i];
 			continue;
 		}
 		if (!strcmp(a, "-e")) {

@@ -88,6 +88,63 @@ static void warn_packet(struct replay *rp, uint64_t n, const char *fmt, ...)
 	pl_log(PL_LOG_WARN, "%s: packet %llu not replayed: %s", rp->file, (unsigned long long)n, msg);
 }
 
+bool pl_replay_frame(int prog_fd, enum bpf_prog_type type, bool frags,
+		     const uint8_t *frame, uint32_t n, uint8_t *buf,
+		     struct pl_replay_result *res, int *retval, char *why, size_t whylen)
+{
+	bool socket_filter = type == BPF_PROG_TYPE_SOCKET_FILTER;
+	const uint8_t *data = frame;
+	uint32_t size = n;
+
+	/* Why: the kernel's XDP test run puts what exceeds one page into
+	 * fragments even for a program loaded without BPF_F_XDP_HAS_FRAGS,
+	 * which would then see a cut frame; such a program cannot take the
+	 * frame live either (no attach to an MTU above a page). */
+	if (type == BPF_PROG_TYPE_XDP && !frags && n > PL_REPLAY_XDP_LINEAR_MAX) {
+		res->errors++, res->too_big++;
+		snprintf(why, whylen, "%u bytes, more than %d without fragments "
+			 "(an xdp.frags program takes them)", n, PL_REPLAY_XDP_LINEAR_MAX);
+		return false;
+	}
+	if (socket_filter) {
+		/* Why: BPF_PROG_TEST_RUN pulls an Ethernet header off (eth_type_trans)
+		 * before a socket filter runs, but on the SOCK_RAW packet socket that
+		 * attach uses the filter sees the frame from its Ethernet header. A
+		 * copy of that header in front keeps the two views the same. */
+		if (frame != buf + ETH_HLEN)
+			memcpy(buf + ETH_HLEN, frame, size);
+		memcpy(buf, buf + ETH_HLEN, ETH_HLEN);
+		data = buf;
+		size += ETH_HLEN;
+	}
+	LIBBPF_OPTS(bpf_test_run_opts, t, .data_in = data, .data_size_in = size, .repeat = 1);
+	if (bpf_prog_test_run_opts(prog_fd, &t)) {
+		int e = errno;
+		res->errors++;
+		if (n > PL_REPLAY_XDP_LINEAR_MAX) {
+			res->too_big++;
+			snprintf(why, whylen, "%u bytes, too big for BPF_PROG_TEST_RUN (%s)", n,
+				 strerror(e));
+		} else {
+			res->refused++;
+			snprintf(why, whylen, "BPF_PROG_TEST_RUN: %s", strerror(e));
+		}
+		return false;
+	}
+	res->run++;
+	int rv = (int)t.retval;
+	if (!socket_filter && rv >= PL_REPLAY_RET_MIN && rv <= PL_REPLAY_RET_MAX)
+		res->by_ret[rv - PL_REPLAY_RET_MIN]++;
+	else if (!socket_filter)
+		res->other_ret++;
+	if (pl_replay_kept(type, rv))
+		res->kept++;
+	else
+		res->not_kept++;
+	*retval = rv;
+	return true;
+}
+
 int pl_replay_file(int prog_fd, enum bpf_prog_type type, const char *file,
 		   const struct pl_replay_opts *opts, struct pl_replay_result *res,
 		   char *err, size_t errlen)
@@ -174,54 +231,14 @@ int pl_replay_file(int prog_fd, enum bpf_prog_type type, const char *file,
 			continue;
 		}
 
-		/* Why: the kernel's XDP test run puts what exceeds one page into
-		 * fragments even for a program loaded without BPF_F_XDP_HAS_FRAGS,
-		 * which would then see a cut frame; such a program cannot take the
-		 * frame live either (no attach to an MTU above a page). */
-		if (type == BPF_PROG_TYPE_XDP && !o.frags && n > PL_REPLAY_XDP_LINEAR_MAX) {
-			res->errors++, res->too_big++;
-			warn_packet(&rp, num, "%d bytes, more than %d without fragments "
-				    "(an xdp.frags program takes them)", n, PL_REPLAY_XDP_LINEAR_MAX);
+		int rv;
+		char why[160];
+		if (!pl_replay_frame(prog_fd, type, o.frags, frame, (uint32_t)n, buf, res, &rv,
+				     why, sizeof(why))) {
+			warn_packet(&rp, num, "%s", why);
 			continue;
 		}
-		const uint8_t *data = frame;
-		uint32_t size = (uint32_t)n;
-		if (socket_filter) {
-			/* Why: BPF_PROG_TEST_RUN pulls an Ethernet header off (eth_type_trans)
-			 * before a socket filter runs, but on the SOCK_RAW packet socket that
-			 * attach uses the filter sees the frame from its Ethernet header. A
-			 * copy of that header in front keeps the two views the same. */
-			if (frame != buf + ETH_HLEN)
-				memcpy(buf + ETH_HLEN, frame, size);
-			memcpy(buf, buf + ETH_HLEN, ETH_HLEN);
-			data = buf;
-			size += ETH_HLEN;
-		}
-		LIBBPF_OPTS(bpf_test_run_opts, t, .data_in = data, .data_size_in = size, .repeat = 1);
-		if (bpf_prog_test_run_opts(prog_fd, &t)) {
-			int e = errno;
-			res->errors++;
-			if ((uint32_t)n > PL_REPLAY_XDP_LINEAR_MAX) {
-				res->too_big++;
-				warn_packet(&rp, num, "%d bytes, too big for BPF_PROG_TEST_RUN (%s)", n,
-					    strerror(e));
-			} else {
-				res->refused++;
-				warn_packet(&rp, num, "BPF_PROG_TEST_RUN: %s", strerror(e));
-			}
-			continue;
-		}
-		res->run++;
-		int rv = (int)t.retval;
-		if (!socket_filter && rv >= PL_REPLAY_RET_MIN && rv <= PL_REPLAY_RET_MAX)
-			res->by_ret[rv - PL_REPLAY_RET_MIN]++;
-		else if (!socket_filter)
-			res->other_ret++;
 		bool kept = pl_replay_kept(type, rv);
-		if (kept)
-			res->kept++;
-		else
-			res->not_kept++;
 		if (w && kept != o.keep_drop) {
 			if (pl_pcap_writer__write(w, pkt.data, pkt.caplen, pkt.len, pkt.ts_ns)) {
 				snprintf(err, errlen, "%s: cannot write: %s", o.out, strerror(EIO));

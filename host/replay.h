@@ -58,6 +58,18 @@ int pl_replay_file(int prog_fd, enum bpf_prog_type type, const char *file,
 		   const struct pl_replay_opts *opts, struct pl_replay_result *res,
 		   char *err, size_t errlen);
 
+/* One Ethernet frame through the program, counted in RES (run, too_big,
+ * refused, by_ret/other_ret, kept/not_kept; errors for failures). FRAME holds
+ * N bytes, either inside the caller's packet or at BUF + ETH_HLEN (14); BUF
+ * has room for ETH_HLEN + N bytes, used to give socket filters the Ethernet
+ * header they see live. FRAGS: an XDP program with BPF_F_XDP_HAS_FRAGS.
+ * Returns true with *RETVAL set, or false with WHY saying why the frame was
+ * not run (for the caller's per-packet warning). Shared by pcap.replay and
+ * --pcap, so both feed frames exactly alike. */
+bool pl_replay_frame(int prog_fd, enum bpf_prog_type type, bool frags,
+		     const uint8_t *frame, uint32_t n, uint8_t *buf,
+		     struct pl_replay_result *res, int *retval, char *why, size_t whylen);
+
 /* Is a packet the program returned RETVAL for "kept"? XDP_PASS; TC_ACT_OK
  * or TC_ACT_UNSPEC; a socket filter's non-zero. */
 bool pl_replay_kept(enum bpf_prog_type type, int retval);
