@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #define STATE_KEY "pktlua.state"
@@ -475,6 +476,21 @@ static int bpf_pid(lua_State *L)
 	return 1;
 }
 
+/* bpf.clock([name]): a clock in nanoseconds. "monotonic" (the default) is
+ * what bpf_ktime_get_ns() reads, "boottime" bpf_ktime_get_boot_ns(),
+ * "realtime" the wall clock: the difference turns BPF timestamps into
+ * dates. */
+static int bpf_clock(lua_State *L)
+{
+	static const char *const names[] = { "monotonic", "realtime", "boottime", NULL };
+	static const clockid_t ids[] = { CLOCK_MONOTONIC, CLOCK_REALTIME, CLOCK_BOOTTIME };
+	struct timespec ts;
+
+	clock_gettime(ids[luaL_checkoption(L, 1, "monotonic", names)], &ts);
+	lua_pushinteger(L, (lua_Integer)ts.tv_sec * 1000000000 + ts.tv_nsec);
+	return 1;
+}
+
 static int state_gc(lua_State *L)
 {
 	struct pl_lua_state *st = lua_touserdata(L, 1);
@@ -487,6 +503,7 @@ static int state_gc(lua_State *L)
 static const luaL_Reg bpf_funcs[] = {
 	{"after", bpf_after},
 	{"at_exit", bpf_at_exit},
+	{"clock", bpf_clock},
 	{"every", bpf_every},
 	{"load", bpf_load},
 	{"pid", bpf_pid},

@@ -1,0 +1,71 @@
+-- pktlua.capture — write packets that a BPF program captured with
+-- pktlua_capture() (runtime/pktlua/capture.h) into a pcap file.
+--
+--   local capture = require "pktlua.capture"
+--   local h = capture.to_pcap(p, p.maps.capture, "out.pcap" [, opts])
+--   bpf.run()
+--   print(h:count(), h:lost())             -- packets written, records lost
+--
+-- opts: snaplen = N      the file header's snap length (default 262144)
+--       limit = N        call bpf.stop() once N packets are written
+--       on_packet = fn   called as fn(bytes, ts_ns, len) for each packet
+--       nanosecond = true  a nanosecond-resolution file (default: microseconds)
+--
+-- The ring buffer's records are struct pktlua_capture_rec, read as bytes
+-- (16-byte header, native byte order). Their time is CLOCK_MONOTONIC, as
+-- bpf_ktime_get_ns() gives it; to_pcap measures CLOCK_REALTIME −
+-- CLOCK_MONOTONIC once, at the call, and writes wall-clock times. The file
+-- is closed at exit (bpf.at_exit) or by h:close().
+local bpf = require "pktlua"
+local pcap = require "pktlua.pcap"
+
+local M = {}
+
+local HDR = "=I8I4I4"          -- ts_ns, len, caplen (struct pktlua_capture_rec)
+local HDR_LEN = 16
+
+-- CLOCK_REALTIME − CLOCK_MONOTONIC in ns: added to bpf_ktime_get_ns()
+-- stamps, it gives wall-clock times.
+function M.clock_offset()
+  local m1 = bpf.clock("monotonic")
+  local real = bpf.clock("realtime")
+  local m2 = bpf.clock("monotonic")
+  return real - (m1 + (m2 - m1) // 2)
+end
+
+-- Decode one record (a byte string) into data, ts_ns (monotonic), len.
+function M.decode(rec)
+  local ts, len, caplen = string.unpack(HDR, rec)
+  return rec:sub(HDR_LEN + 1, HDR_LEN + caplen), ts, len
+end
+
+function M.to_pcap(p, ringbuf, file, opts)
+  opts = opts or {}
+  if type(ringbuf) == "string" then
+    ringbuf = assert(p and p.maps[ringbuf], "capture.to_pcap: no map '" .. ringbuf .. "'")
+  end
+  local w = pcap.writer(file, { snaplen = opts.snaplen, nanosecond = opts.nanosecond })
+  local offset = M.clock_offset()
+  local h = { writer = w, file = file, n = 0 }
+  local closed = false
+  local limit, on_packet = opts.limit, opts.on_packet
+
+  bpf.on(ringbuf, function(rec)
+    if closed or (limit and h.n >= limit) then return end
+    local data, ts, len = M.decode(rec)
+    w:write { data = data, ts_ns = ts + offset, len = len }
+    h.n = h.n + 1
+    if on_packet then on_packet(data, ts + offset, len) end
+    if limit and h.n >= limit then bpf.stop() end
+  end)
+
+  function h.count() return h.n end
+  function h.lost() return bpf.lost(ringbuf) end
+  function h.close()
+    if not closed then closed = true; w:close() end
+  end
+  bpf.at_exit(h.close)
+  return h
+end
+
+return M
