@@ -66,6 +66,15 @@ for mode in tc xdp all; do
   elif [ "$reported" != "$all" ] || [ "$all" != "$N" ] || [ "$wanted" != "$N" ] || [ "$other" != 0 ]; then
     echo "FAIL: $mode: counts disagree"; tcpdump -nr "$out"; fail=1
   fi
+  # Bytes: the datagrams' payloads are in the file as sent, and tcpdump
+  # reading and rewriting the file changes nothing.
+  for i in $(seq "$N"); do
+    tcpdump -nr "$out" -A 'udp dst port 9999' 2>/dev/null | grep -q "datagram $i\$" ||
+      { echo "FAIL: $mode: payload 'datagram $i' not in the file"; fail=1; }
+  done
+  tcpdump -r "$out" -w "$tmp/copy.pcap" 2>/dev/null
+  cmp -s <(tail -c +25 "$out") <(tail -c +25 "$tmp/copy.pcap") ||
+    { echo "FAIL: $mode: tcpdump's copy of the packets differs"; fail=1; }
   # Timestamps are wall-clock: within a minute of now.
   first=$(tcpdump -nr "$out" -tt 2>/dev/null | head -n1 | cut -d' ' -f1 | cut -d. -f1)
   now=$(date +%s)
