@@ -59,12 +59,7 @@ static __always_inline __u32 pktlua__caplen(__u32 len)
 
 static __always_inline void pktlua__capture_submit(void *ringbuf, void *rec)
 {
-	__u64 avail = bpf_ringbuf_query(ringbuf, BPF_RB_AVAIL_DATA);
-	__u64 mark = bpf_ringbuf_query(ringbuf, BPF_RB_RING_SIZE) / PKTLUA_EMIT_WAKEUP_SHARE;
-	__u64 size = sizeof(struct pktlua_capture_rec);
-
-	bpf_ringbuf_submit(rec, avail < mark && avail + size >= mark ? BPF_RB_FORCE_WAKEUP
-								    : BPF_RB_NO_WAKEUP);
+	bpf_ringbuf_submit(rec, pktlua__wakeup_flags(ringbuf, sizeof(struct pktlua_capture_rec)));
 }
 
 static __always_inline long pktlua__capture_xdp(struct xdp_md *ctx, void *ringbuf)

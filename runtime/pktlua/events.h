@@ -50,15 +50,21 @@ static __always_inline void pktlua__count_lost(void *ringbuf)
 	PKTLUA_ADD(pktlua_lost, &id, (__u64)1);
 }
 
-static __always_inline long pktlua__emit(void *ringbuf, const void *data, __u64 size)
+/* Ring buffer submit flags for a record of SIZE bytes: wake only when this
+ * record crosses the mark, not for each record past it (the consumer is
+ * awake then, and empties the ring); the host polls for the rest. */
+static __always_inline __u64 pktlua__wakeup_flags(void *ringbuf, __u64 size)
 {
 	__u64 avail = bpf_ringbuf_query(ringbuf, BPF_RB_AVAIL_DATA);
 	__u64 mark = bpf_ringbuf_query(ringbuf, BPF_RB_RING_SIZE) / PKTLUA_EMIT_WAKEUP_SHARE;
-	/* Wake only when this record crosses the mark, not for each record past
-	 * it: the consumer is awake then, and empties the ring. */
-	__u64 flags = avail < mark && avail + size >= mark ? BPF_RB_FORCE_WAKEUP
-							  : BPF_RB_NO_WAKEUP;
-	long err = bpf_ringbuf_output(ringbuf, (void *)data, size, flags);
+
+	return avail < mark && avail + size >= mark ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+}
+
+static __always_inline long pktlua__emit(void *ringbuf, const void *data, __u64 size)
+{
+	long err = bpf_ringbuf_output(ringbuf, (void *)data, size,
+				      pktlua__wakeup_flags(ringbuf, size));
 
 	if (err)
 		pktlua__count_lost(ringbuf);
