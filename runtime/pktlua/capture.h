@@ -57,49 +57,55 @@ static __always_inline __u32 pktlua__caplen(__u32 len)
 	return n;
 }
 
-static __always_inline void pktlua__capture_submit(void *ringbuf, void *rec)
+/* Reserve a record for a packet of LEN bytes and fill its header; NULL (the
+ * drop counted) when the ring is full. *N is how many bytes to copy. */
+static __always_inline struct pktlua_capture_rec *
+pktlua__capture_begin(void *ringbuf, __u32 len, __u32 *n)
 {
-	bpf_ringbuf_submit(rec, pktlua__wakeup_flags(ringbuf, sizeof(struct pktlua_capture_rec)));
-}
+	struct pktlua_capture_rec *rec = bpf_ringbuf_reserve(ringbuf, sizeof(*rec), 0);
 
-static __always_inline long pktlua__capture_xdp(struct xdp_md *ctx, void *ringbuf)
-{
-	struct pktlua_capture_rec *rec;
-	__u32 len = (__u32)bpf_xdp_get_buff_len(ctx), n;
-
-	rec = bpf_ringbuf_reserve(ringbuf, sizeof(*rec), 0);
 	if (!rec) {
 		pktlua__count_lost(ringbuf);
-		return -EAGAIN;
+		return NULL;
 	}
 	rec->ts_ns = bpf_ktime_get_ns();
 	rec->len = len;
-	n = pktlua__caplen(len);
-	if (n < 1 || n > PKTLUA_SNAPLEN || bpf_xdp_load_bytes(ctx, 0, rec->data, n))
-		n = 0;
-	rec->caplen = n;
-	pktlua__capture_submit(ringbuf, rec);
+	*n = pktlua__caplen(len);
+	return rec;
+}
+
+/* Record how many bytes LOADED says were copied, and submit. */
+static __always_inline long pktlua__capture_end(void *ringbuf, struct pktlua_capture_rec *rec,
+						__u32 n, bool loaded)
+{
+	rec->caplen = loaded ? n : 0;
+	bpf_ringbuf_submit(rec, pktlua__wakeup_flags(ringbuf, sizeof(*rec)));
 	return 0;
+}
+
+/* The copy stays in each variant: the verifier must see the length bound
+ * right at the call of the context's own load helper. */
+static __always_inline long pktlua__capture_xdp(struct xdp_md *ctx, void *ringbuf)
+{
+	__u32 n;
+	struct pktlua_capture_rec *rec =
+		pktlua__capture_begin(ringbuf, (__u32)bpf_xdp_get_buff_len(ctx), &n);
+
+	if (!rec)
+		return -EAGAIN;
+	bool loaded = n >= 1 && n <= PKTLUA_SNAPLEN && !bpf_xdp_load_bytes(ctx, 0, rec->data, n);
+	return pktlua__capture_end(ringbuf, rec, n, loaded);
 }
 
 static __always_inline long pktlua__capture_skb(struct __sk_buff *skb, void *ringbuf)
 {
-	struct pktlua_capture_rec *rec;
-	__u32 len = skb->len, n;
+	__u32 n;
+	struct pktlua_capture_rec *rec = pktlua__capture_begin(ringbuf, skb->len, &n);
 
-	rec = bpf_ringbuf_reserve(ringbuf, sizeof(*rec), 0);
-	if (!rec) {
-		pktlua__count_lost(ringbuf);
+	if (!rec)
 		return -EAGAIN;
-	}
-	rec->ts_ns = bpf_ktime_get_ns();
-	rec->len = len;
-	n = pktlua__caplen(len);
-	if (n < 1 || n > PKTLUA_SNAPLEN || bpf_skb_load_bytes(skb, 0, rec->data, n))
-		n = 0;
-	rec->caplen = n;
-	pktlua__capture_submit(ringbuf, rec);
-	return 0;
+	bool loaded = n >= 1 && n <= PKTLUA_SNAPLEN && !bpf_skb_load_bytes(skb, 0, rec->data, n);
+	return pktlua__capture_end(ringbuf, rec, n, loaded);
 }
 
 #define pktlua_capture(ctx, ringbuf)                                                  \
