@@ -4,15 +4,20 @@
  *   local w <close> = pcap.writer(file [, {linktype=, snaplen=, nanosecond=}])
  *   w:write(bytes [, ts, origlen]) / w:write(pkt); w:close()
  *   pcap.replay(prog, file [, {out=, keep="pass"|"drop", warnings=}])
+ *   pcap.compile(expr [, {linktype="EN10MB"|n, snaplen=n}])
+ *       the classic BPF libpcap makes of a tcpdump expression (optimiser on),
+ *       as a sequence of {code=, jt=, jf=, k=}; libpcap's message as the error
  *
  * The file work is plain C (pcap_file.c, replay.c); this file only converts. */
 #include "lua_host.h"
+#include "filter.h"
 #include "pcap_file.h"
 #include "replay.h"
 
 #include <bpf/libbpf.h>
 #include <errno.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -220,6 +225,45 @@ static int check_linktype(lua_State *L, int idx)
 	return (int)v;
 }
 
+static int pcap_compile_expr(lua_State *L)
+{
+	const char *expr = luaL_checkstring(L, 1);
+	int linktype = 1;                                  /* DLT_EN10MB */
+	uint32_t snaplen = 0;
+	struct pl_filter_insn *ins;
+	size_t n;
+	char err[512];
+
+	if (!lua_isnoneornil(L, 2)) {
+		luaL_checktype(L, 2, LUA_TTABLE);
+		if (lua_getfield(L, 2, "linktype") != LUA_TNIL)
+			linktype = check_linktype(L, -1);
+		if (lua_getfield(L, 2, "snaplen") != LUA_TNIL) {
+			lua_Integer s = luaL_checkinteger(L, -1);
+			luaL_argcheck(L, s > 0 && s <= 0x40000, 2, "snaplen must be 1..262144");
+			snaplen = (uint32_t)s;
+		}
+		lua_pop(L, 2);
+	}
+	if (pl_filter_insns(expr, linktype, snaplen, &ins, &n, err, sizeof(err)) < 0)
+		return luaL_error(L, "pcap.compile: %s", err);
+	lua_createtable(L, (int)n, 0);                     /* insns */
+	for (size_t i = 0; i < n; i++) {
+		lua_createtable(L, 0, 4);                  /* insns insn */
+		lua_pushinteger(L, ins[i].code);
+		lua_setfield(L, -2, "code");
+		lua_pushinteger(L, ins[i].jt);
+		lua_setfield(L, -2, "jt");
+		lua_pushinteger(L, ins[i].jf);
+		lua_setfield(L, -2, "jf");
+		lua_pushinteger(L, ins[i].k);
+		lua_setfield(L, -2, "k");
+		lua_rawseti(L, -2, (lua_Integer)i + 1);
+	}
+	free(ins);
+	return 1;
+}
+
 static int pcap_writer(lua_State *L)
 {
 	const char *file = luaL_checkstring(L, 1);
@@ -320,6 +364,7 @@ static int pcap_replay(lua_State *L)
 /* ---- module --------------------------------------------------------------- */
 
 static const luaL_Reg pcap_funcs[] = {
+	{"compile", pcap_compile_expr},
 	{"read", pcap_read},
 	{"replay", pcap_replay},
 	{"writer", pcap_writer},

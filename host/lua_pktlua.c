@@ -1,6 +1,7 @@
 /* lua_pktlua.c — the "pktlua" module: load snippets, and the event loop
  * (timers, run/stop, exit handlers). */
 #include "compiler.h"
+#include "filter.h"
 #include "loader.h"
 #include "log.h"
 #include "loop.h"
@@ -174,7 +175,7 @@ static void collect_list(lua_State *L, int opts, const char *field, bool is_defi
 
 static void check_load_options(lua_State *L, int opts)
 {
-	static const char *const known[] = { "cflags", "defines", "name", "src", NULL };
+	static const char *const known[] = { "cflags", "defines", "filters", "name", "src", NULL };
 
 	lua_pushnil(L);
 	while (lua_next(L, opts)) {
@@ -184,16 +185,79 @@ static void check_load_options(lua_State *L, int opts)
 		for (int i = 0; k && known[i]; i++)
 			ok |= !strcmp(k, known[i]);
 		if (!ok)
-			luaL_error(L, "bpf.load: unknown option '%s' (known: src, name, defines, cflags)",
+			luaL_error(L, "bpf.load: unknown option '%s' (known: src, name, defines, cflags, filters)",
 				   k ? k : luaL_typename(L, -1));
 	}
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* filters = {NAME = "tcpdump expression", ...} → the C text of one function
+ * per NAME (pl_filter_to_c, packet-pointer flavour, Ethernet), in NAME order
+ * so the same table always gives the same text. Returns the text (kept alive
+ * in the table at BUF) or NULL when there is no filters option. Raises an
+ * error naming the filter when one does not compile or translate. */
+static const char *collect_filters(lua_State *L, int opts, int buf)
+{
+	char err[512];
+	int n = 0;
+
+	if (lua_getfield(L, opts, "filters") == LUA_TNIL) {
+		lua_pop(L, 1);
+		return NULL;
+	}
+	if (!lua_istable(L, -1))
+		luaL_error(L, "bpf.load: 'filters' must be a table, got %s", luaL_typename(L, -1));
+	int t = lua_gettop(L);
+	lua_pushnil(L);
+	while (lua_next(L, t)) {                           /* ... t k v */
+		if (lua_type(L, -2) != LUA_TSTRING)
+			luaL_error(L, "bpf.load: filters: names must be strings, got %s",
+				   luaL_typename(L, -2));
+		if (lua_type(L, -1) != LUA_TSTRING)
+			luaL_error(L, "bpf.load: filters.%s must be a string (a tcpdump expression), got %s",
+				   lua_tostring(L, -2), luaL_typename(L, -1));
+		lua_pop(L, 1);
+		n++;
+	}
+	/* The names, sorted; the strings stay alive as keys of t. */
+	const char **names = lua_newuserdatauv(L, (n ? n : 1) * sizeof(*names), 0); /* ... t names */
+	int i = 0;
+	lua_pushnil(L);
+	while (lua_next(L, t)) {                           /* ... t names k v */
+		lua_pop(L, 1);
+		names[i++] = lua_tostring(L, -1);
+	}
+	qsort(names, n, sizeof(*names), cmp_str);
+
+	luaL_Buffer b;
+	luaL_buffinit(L, &b);                              /* ... t names <buffer> */
+	for (i = 0; i < n; i++) {
+		lua_getfield(L, t, names[i]);              /* ... expr */
+		char *c = pl_filter_expr_to_c(lua_tostring(L, -1), 1 /* DLT_EN10MB */, 0, names[i],
+					      PL_FILTER_PKT, err, sizeof(err));
+		lua_pop(L, 1);                             /* expr stays alive in t */
+		if (!c)
+			luaL_error(L, "bpf.load: filters.%s: %s", names[i], err);
+		luaL_addstring(&b, c);
+		free(c);
+	}
+	luaL_pushresult(&b);                               /* ... t names text */
+	const char *text = lua_tostring(L, -1);
+	lua_pushvalue(L, -1);
+	lua_rawseti(L, buf, (lua_Integer)luaL_len(L, buf) + 1); /* keep it alive */
+	lua_pop(L, 3);
+	return text;
 }
 
 static int bpf_load(lua_State *L)
 {
 	struct pl_lua_state *st = get_state(L);
 	const char *defines[MAX_LIST], *cflags[MAX_LIST];
-	const char *src, *name = NULL;
+	const char *src, *name = NULL, *prelude = NULL;
 	char file[512], objname[64];
 	size_t len;
 	int line;
@@ -212,6 +276,7 @@ static int bpf_load(lua_State *L)
 			name = luaL_checkstring(L, -1);
 		collect_list(L, 1, "defines", true, defines, keep);
 		collect_list(L, 1, "cflags", false, cflags, keep);
+		prelude = collect_filters(L, 1, keep);
 	} else {
 		src = luaL_checklstring(L, 1, &len);
 	}
@@ -231,6 +296,7 @@ static int bpf_load(lua_State *L)
 
 	struct pl_compile_opts copts = {
 		.filename = file, .first_line = line, .defines = defines, .cflags = cflags,
+		.prelude = prelude,
 	};
 	struct pl_compile_result res;
 	err = pl_compile(src, len, &copts, &res);

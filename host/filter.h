@@ -1,0 +1,100 @@
+/* filter.h — tcpdump expressions → classic BPF (libpcap) → C for BPF code.
+ *
+ * libpcap's pcap_compile() (optimiser on) turns an expression into classic
+ * BPF for a link type; pl_filter_to_c() turns that into C the verifier
+ * accepts: a bounds check before every packet load (absolute, indirect and
+ * the 4*(ip[0]&0xf) load), the 16-word scratch memory as locals, forward
+ * jumps as gotos, and a backward jump (libpcap's `ip6 protochain` loop) as a
+ * loop with a bounded trip count. Semantics are libpcap's own interpreter's
+ * (bpf_filter.c), which is what `tcpdump -r` uses: a load past the captured
+ * bytes rejects the packet, division by zero rejects, `len` is the wire
+ * length. Classic BPF that cannot be translated faithfully (Linux ancillary
+ * loads such as SKF_AD_*, unknown opcodes, jumps out of the program) is
+ * refused with a message, never mistranslated.
+ *
+ * The C text is self-contained (no headers needed, no types beyond C's own),
+ * so it can go before a snippet's own #includes. Plain C, no Lua. */
+#ifndef PKTLUA_FILTER_H
+#define PKTLUA_FILTER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* libpcap's struct bpf_program (<pcap/pcap.h>). Not included here: libpcap's
+ * struct bpf_insn and the kernel's (<linux/bpf.h>, which libbpf's headers
+ * include) share a name, so one file cannot include both. Files that use
+ * libbpf call the two functions at the end of this header, which need no
+ * libpcap type. */
+struct bpf_program;
+
+/* Largest frame the PL_FILTER_BUF flavour takes (the map value it reads
+ * from holds this many bytes): libpcap's largest snap length. */
+#define PL_FILTER_BUF_MAX 262144
+
+/* The flavours of generated function (or them together). For NAME:
+ *
+ * PL_FILTER_PKT — packet pointers, for XDP and tc code:
+ *   static __always_inline int NAME(const void *data, const void *data_end);
+ *     the wire length is taken to be data_end - data;
+ *   static __always_inline int NAME__len(const void *data, const void *data_end,
+ *                                        unsigned int wirelen);
+ *     for when the wire length is known to be more than was captured.
+ *
+ * PL_FILTER_BUF — a buffer that is a BPF map value of PL_FILTER_BUF_MAX bytes
+ * (for frames larger than BPF_PROG_TEST_RUN's linear data takes):
+ *   static __always_inline int NAME__buf(const unsigned char *buf,
+ *                                        unsigned int caplen, unsigned int wirelen);
+ *     caplen > PL_FILTER_BUF_MAX rejects.
+ *
+ * Each returns classic BPF's return value: 0 for no match, non-zero (the snap
+ * length the filter asks for) on a match. */
+#define PL_FILTER_PKT 1u
+#define PL_FILTER_BUF 2u
+
+/* The one backward jump libpcap emits (`ip6 protochain N`: a loop over the
+ * IPv6 extension headers, one trip per header) becomes a loop of at most
+ * this many trips; a packet that needs more is rejected (no match), where
+ * tcpdump would go on. The verifier walks every trip (measured on 6.18 in
+ * one XDP program: three protochain filters load at 16 and at 20 trips, five
+ * do not at 16; one loads at 32, not at 48), so the bound is far below the
+ * PL_FILTER_BUF_MAX / 8 trips a full-size packet of 8-byte headers could
+ * need. The generated C honours a -DPL_FILTER_LOOP_MAX=n of its own. */
+#define PL_FILTER_LOOP_MAX 16
+#define PL_FILTER_STR_(x) #x
+#define PL_FILTER_STR(x) PL_FILTER_STR_(x)
+
+/* Compile EXPR with libpcap for LINKTYPE (DLT_*) and SNAPLEN (0: 262144),
+ * optimiser on, netmask unknown. Returns 0 with *PROG filled (release it with
+ * pcap_freecode()), or -EINVAL with libpcap's message in ERR, prefixed by the
+ * expression: "filter 'udp prot 53': syntax error". */
+int pl_filter_compile(const char *expr, int linktype, uint32_t snaplen,
+		      struct bpf_program *prog, char *err, size_t errlen);
+
+/* C text (malloc'd, NUL-terminated) defining the FLAVOURS of function NAME
+ * (a C identifier) for PROG. EXPR, if not NULL, goes into a comment above
+ * them. Returns NULL with errno set and a message in ERR: EINVAL for a
+ * program that cannot be translated (saying which instruction and why) or a
+ * NAME that is not an identifier, ENOMEM. */
+char *pl_filter_to_c(const struct bpf_program *prog, const char *name, const char *expr,
+		     unsigned flavours, char *err, size_t errlen);
+
+/* The same without libpcap's types, for files that include libbpf:
+ *
+ * pl_filter_expr_to_c: compile EXPR for LINKTYPE/SNAPLEN and translate it in
+ * one step (as the two above; errors as theirs).
+ *
+ * pl_filter_insns: compile EXPR and return its classic BPF as a malloc'd
+ * array of *N instructions in *INSNS (free() it); 0 or -EINVAL (message in
+ * ERR as pl_filter_compile's) or -ENOMEM. */
+struct pl_filter_insn {
+	uint16_t code;
+	uint8_t jt, jf;
+	uint32_t k;
+};
+
+char *pl_filter_expr_to_c(const char *expr, int linktype, uint32_t snaplen, const char *name,
+			  unsigned flavours, char *err, size_t errlen);
+int pl_filter_insns(const char *expr, int linktype, uint32_t snaplen,
+		    struct pl_filter_insn **insns, size_t *n, char *err, size_t errlen);
+
+#endif
