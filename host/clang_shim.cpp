@@ -26,6 +26,7 @@
 #include <clang/Frontend/CompilerInstance.h>
 #include <clang/Frontend/CompilerInvocation.h>
 #include <clang/Frontend/TextDiagnosticPrinter.h>
+#include <clang/Frontend/Utils.h>
 #include <llvm/ADT/SmallVector.h>
 #include <llvm/Config/llvm-config.h>
 #include <llvm/Support/Allocator.h>
@@ -134,6 +135,30 @@ protected:
 								   clang::SrcMgr::C_User);
 		}
 		return EmitObjAction::BeginSourceFileAction(ci);
+	}
+};
+
+// Why: the compile cache must know which real files the object depends on
+// (a header next to the script that the snippet #includes), to notice when
+// one changes. Everything served from memory is part of the cache key
+// already; what clang read from disk is not. Missing files and clang's
+// pseudo-files ("<built-in>") are not files; system headers (clang's
+// stddef.h, -isystem dirs) are, so they are asked for too.
+class RealFileDeps : public clang::DependencyCollector {
+	llvm::vfs::InMemoryFileSystem &mem;
+
+public:
+	explicit RealFileDeps(llvm::vfs::InMemoryFileSystem &m) : mem(m) {}
+	bool needSystemDependencies() override { return true; }
+	bool sawDependency(llvm::StringRef name, bool from_module, bool is_system,
+			   bool is_module_file, bool is_missing) override
+	{
+		if (is_missing || name.empty() || name.starts_with("<"))
+			return false;
+		if (!DependencyCollector::sawDependency(name, from_module, is_system,
+							is_module_file, is_missing))
+			return false;
+		return !mem.exists(name);
 	}
 };
 
@@ -266,6 +291,8 @@ extern "C" int pl_cc_compile(const struct pl_cc_input *in, struct pl_cc_output *
 					     diag_os, &inv->getDiagnosticOpts())),
 				     true);
 		ci.createFileManager(vfs);
+		auto deps = std::make_shared<RealFileDeps>(*mem);
+		ci.addDependencyCollector(deps);
 
 		llvm::SmallVector<char, 0> obj;
 		ci.setOutputStream(std::make_unique<llvm::raw_svector_ostream>(obj));
@@ -285,6 +312,21 @@ extern "C" int pl_cc_compile(const struct pl_cc_input *in, struct pl_cc_output *
 			memcpy(out->obj, obj.data(), obj.size());
 			out->obj_len = obj.size();
 			err = 0;
+
+			std::string list;
+			for (const std::string &d : deps->getDependencies())
+				list.append(d).push_back('\0');
+			if (!list.empty()) {
+				out->deps = dup_buf(list.data(), list.size());
+				if (!out->deps) {
+					free(out->obj);
+					out->obj = nullptr;
+					out->obj_len = 0;
+					err = -ENOMEM;
+					goto out;
+				}
+				out->deps_len = list.size();
+			}
 		}
 	}
 
@@ -294,8 +336,11 @@ out:
 	out->diag = dup_buf(diag.data(), diag.size());
 	if (!out->diag) {
 		free(out->obj);
+		free(out->deps);
 		out->obj = nullptr;
 		out->obj_len = 0;
+		out->deps = nullptr;
+		out->deps_len = 0;
 		return -ENOMEM;
 	}
 	out->diag_len = diag.size();

@@ -20,7 +20,7 @@ extern "C" {
 #endif
 
 /* Bumped whenever the structs below change; the shim refuses other values. */
-#define PL_CC_ABI_VERSION 1
+#define PL_CC_ABI_VERSION 2
 
 /* The symbol compiler.c looks up with dlsym(). */
 #define PL_CC_ENTRY "pl_cc_compile"
@@ -65,6 +65,14 @@ struct pl_cc_output {
 	size_t obj_len;
 	char *diag;      /* diagnostics text, malloc'd, NUL-terminated ("" if none) */
 	size_t diag_len;
+	/* The real files the compile read, i.e. every file not served from
+	 * memory: headers next to the script or under -I, clang's own
+	 * stddef.h... Each path as clang opened it (relative ones against the
+	 * working directory), NUL-terminated, one after the other; malloc'd,
+	 * NULL (and DEPS_LEN 0) when there are none or the call failed. The
+	 * compile cache re-hashes them to know whether an entry still holds. */
+	char *deps;
+	size_t deps_len;
 };
 
 /* Compile IN into OUT. Returns 0 on success, -EINVAL when the source or the

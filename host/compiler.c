@@ -18,6 +18,7 @@
  * thread (a threaded host would need posix_spawn of a helper instead). */
 #include "compiler.h"
 
+#include "cache.h"
 #include "clang_shim.h"
 #include "embedded.h"
 #include "log.h"
@@ -33,6 +34,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -65,14 +68,17 @@
 #define MAX_CHILD_STDERR (64 * 1024)
 
 /* What the child writes at offset 0 of the result memfd, followed by
- * obj_len bytes of object and diag_len bytes of diagnostics. */
+ * obj_len bytes of object, diag_len bytes of diagnostics and deps_len bytes
+ * of dependencies (pl_compile_result's deps). */
 struct child_result {
 	uint32_t magic;
 	int32_t status;         /* 0 or a negative errno */
 	uint64_t obj_len;
 	uint64_t diag_len;
+	uint64_t deps_len;
 	uint64_t load_ns;       /* dlopen() of the shim */
 	uint64_t compile_ns;    /* pl_cc_compile() */
+	uint64_t maxrss_kb;     /* the child's peak RSS, for -vv */
 };
 #define CHILD_MAGIC 0x706c6363u /* "plcc" */
 
@@ -175,6 +181,26 @@ static void *load_shim(char *msg, size_t msg_sz)
 	return NULL;
 }
 
+/* A pruned vmlinux.h is made by the parent while the child loads the shim
+ * (both take 10–20 ms), so the child neither waits for it nor inherits the
+ * kernel BTF parsed for it (~8 MB less peak RSS). compile_once() sets this
+ * up around run_child(): the parent sends the header right after fork()
+ * (late_send), the child takes it after loading the shim (late_receive), as
+ * an int64_t length (a negative errno: it could not be made) and the bytes,
+ * over a socketpair (MSG_NOSIGNAL: a child that died early must not SIGPIPE
+ * the host). */
+static struct {
+	int fd[2];                      /* the child's end, the parent's; -1: unused */
+	struct pl_cc_input *in;         /* its last file is vmlinux.h, to fill */
+	const char *tu;
+	size_t tu_len;
+	const char *const *defines;
+	int err;                        /* positive errno of making it, in the parent */
+} late = { .fd = { -1, -1 } };
+
+static void late_send(void);
+static void late_receive(void);
+
 static void __attribute__((noreturn))
 child_main(const struct pl_cc_input *in, int out_fd, int err_fd)
 {
@@ -183,6 +209,7 @@ child_main(const struct pl_cc_input *in, int out_fd, int err_fd)
 	static const int dfl_signals[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE,
 					   SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT };
 	char msg[PATH_MAX + 512];
+	struct rusage ru;
 	sigset_t none;
 
 	/* Everything LLVM might print lands in the parent's memfd. */
@@ -204,6 +231,8 @@ child_main(const struct pl_cc_input *in, int out_fd, int err_fd)
 			 dlerror());
 	uint64_t t1 = now_ns();
 	hdr.load_ns = t1 - t0;
+	late_receive();
+	t1 = now_ns();
 
 	if (compile) {
 		hdr.status = compile(in, &out);
@@ -214,10 +243,14 @@ child_main(const struct pl_cc_input *in, int out_fd, int err_fd)
 		out.diag_len = strlen(msg);
 	}
 	hdr.obj_len = hdr.status ? 0 : out.obj_len;
+	if (!getrusage(RUSAGE_SELF, &ru))
+		hdr.maxrss_kb = (uint64_t)ru.ru_maxrss;
 	hdr.diag_len = out.diag ? out.diag_len : 0;
+	hdr.deps_len = hdr.status || !out.deps ? 0 : out.deps_len;
 	if (write_all(out_fd, &hdr, sizeof(hdr)) ||
 	    write_all(out_fd, out.obj, hdr.obj_len) ||
-	    write_all(out_fd, out.diag, hdr.diag_len))
+	    write_all(out_fd, out.diag, hdr.diag_len) ||
+	    write_all(out_fd, out.deps, hdr.deps_len))
 		_exit(1);
 	/* No exit(): atexit handlers and stdio buffers belong to the parent. */
 	_exit(0);
@@ -305,6 +338,7 @@ static int run_child(const struct pl_cc_input *in, const char *filename,
 	}
 	if (pid == 0)
 		child_main(in, out_fd, err_fd);
+	late_send();
 
 	while (waitpid(pid, &status, 0) < 0) {
 		if (errno != EINTR) {
@@ -334,7 +368,7 @@ static int run_child(const struct pl_cc_input *in, const char *filename,
 
 	ssize_t n = pread(out_fd, &hdr, sizeof(hdr), 0);
 	if (n != (ssize_t)sizeof(hdr) || hdr.magic != CHILD_MAGIC || fstat(out_fd, &st) ||
-	    (uint64_t)st.st_size != sizeof(hdr) + hdr.obj_len + hdr.diag_len ||
+	    (uint64_t)st.st_size != sizeof(hdr) + hdr.obj_len + hdr.diag_len + hdr.deps_len ||
 	    hdr.status > 0) {
 		snprintf(what, sizeof(what), "compiler exited without a result (status %d)",
 			 WEXITSTATUS(status));
@@ -357,9 +391,20 @@ static int run_child(const struct pl_cc_input *in, const char *filename,
 			goto out;
 		}
 		res->obj_len = hdr.obj_len;
+		if (hdr.deps_len) {
+			res->deps = read_at(out_fd, sizeof(hdr) + hdr.obj_len + hdr.diag_len,
+					    hdr.deps_len);
+			if (!res->deps) {
+				err = -errno;
+				goto out;
+			}
+			res->deps_len = hdr.deps_len;
+		}
 	}
-	pl_log(PL_LOG_DEBUG, "compiled %s: %.1f ms (shim load %.1f ms, clang %.1f ms), %s",
+	pl_log(PL_LOG_DEBUG, "compiled %s: %.1f ms (shim load %.1f ms, clang %.1f ms, "
+	       "peak RSS %.1f MB), %s",
 	       filename, (now_ns() - t0) / 1e6, hdr.load_ns / 1e6, hdr.compile_ns / 1e6,
+	       hdr.maxrss_kb / 1024.0,
 	       err ? "failed" : "ok");
 out:
 	/* A failure of our own (memfd, fork, wait, memory) still explains itself. */
@@ -463,8 +508,96 @@ static size_t count_list(const char *const *list)
 	return n;
 }
 
+/* Which <vmlinux.h> clang sees. */
+enum vmlinux_mode { VMLINUX_NONE, VMLINUX_PRUNED, VMLINUX_FULL };
+
+/* The pruned vmlinux.h for the translation unit TU and the -D macros (which can name
+ * types too); malloc'd, or NULL with errno set. */
+static char *pruned_vmlinux(const char *tu, size_t tu_len, const char *const *defines,
+			    size_t *len)
+{
+	size_t n = 0, ndefines = count_list(defines);
+	struct pl_vmlinux_text *texts = calloc(1 + ndefines, sizeof(*texts));
+	char *text;
+
+	if (!texts)
+		return NULL;
+	texts[n++] = (struct pl_vmlinux_text){ tu, tu_len };
+	for (size_t i = 0; i < ndefines; i++)
+		texts[n++] = (struct pl_vmlinux_text){ defines[i], strlen(defines[i]) };
+	text = pl_vmlinux_h_pruned(texts, n, len);
+	free(texts);
+	return text;
+}
+
+/* The parent, after fork(): make the pruned header, send it. */
+static void late_send(void)
+{
+	size_t len = 0;
+	char *text;
+	int64_t n;
+
+	if (late.fd[1] < 0)
+		return;
+	close(late.fd[0]);
+	late.fd[0] = -1;
+	text = pruned_vmlinux(late.tu, late.tu_len, late.defines, &len);
+	late.err = text ? 0 : errno ?: ENOMEM;
+	n = text ? (int64_t)len : -late.err;
+	for (size_t off = 0, total = sizeof(n) + (text ? len : 0); off < total;) {
+		const char *p = off < sizeof(n) ? (const char *)&n + off : text + off - sizeof(n);
+		size_t chunk = off < sizeof(n) ? sizeof(n) - off : total - off;
+		ssize_t w = send(late.fd[1], p, chunk, MSG_NOSIGNAL);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			break;  /* the child is gone: waitpid() tells why */
+		off += (size_t)w;
+	}
+	free(text);
+	close(late.fd[1]);
+	late.fd[1] = -1;
+}
+
+static int read_full(int fd, void *buf, size_t len)
+{
+	for (size_t got = 0; got < len;) {
+		ssize_t r = read(fd, (char *)buf + got, len - got);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return -1;
+		got += (size_t)r;
+	}
+	return 0;
+}
+
+/* The child, after loading the shim: fill in vmlinux.h, or drop it (clang
+ * then says "'vmlinux.h' file not found" and the parent adds why). */
+static void late_receive(void)
+{
+	struct pl_cc_file *f;
+	char *buf = NULL;
+	int64_t n = -1;
+
+	if (late.fd[0] < 0)
+		return;
+	close(late.fd[1]);
+	f = (struct pl_cc_file *)&late.in->files[late.in->nfiles - 1];
+	if (!read_full(late.fd[0], &n, sizeof(n)) && n >= 0 && (buf = malloc(n + 1)) &&
+	    !read_full(late.fd[0], buf, n)) {
+		buf[n] = '\0';
+		f->data = buf;
+		f->len = n;
+		return;
+	}
+	late.in->nfiles--;
+}
+
 static int compile_once(const char *src, size_t len, const struct pl_compile_opts *opts,
-			bool with_vmlinux, struct pl_compile_result *res)
+			enum vmlinux_mode vmlinux_mode, struct pl_compile_result *res)
 {
 	const char *filename = opts && opts->filename ? opts->filename : "<snippet>";
 	const char *const *defines = opts ? opts->defines : NULL;
@@ -502,7 +635,7 @@ static int compile_once(const char *src, size_t len, const struct pl_compile_opt
 		}
 		files[nfiles++] = (struct pl_cc_file){ owned[nowned++], (const char *)e->data, e->len };
 	}
-	if (with_vmlinux) {
+	if (vmlinux_mode == VMLINUX_FULL) {
 		vmlinux = pl_vmlinux_h(&vmlinux_len);
 		if (vmlinux)
 			files[nfiles++] = (struct pl_cc_file){ INCLUDE_ROOT "/vmlinux.h", vmlinux,
@@ -515,6 +648,19 @@ static int compile_once(const char *src, size_t len, const struct pl_compile_opt
 	if (stand_in) {
 		files[nfiles++] = (struct pl_cc_file){ filename, stand_in, stand_in_len };
 		in.line_file = filename;
+	}
+	/* The pruned vmlinux.h: the last file, made while the child starts. */
+	if (vmlinux_mode == VMLINUX_PRUNED) {
+		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, late.fd)) {
+			err = -errno;
+			goto out;
+		}
+		late.in = &in;
+		late.tu = tu;
+		late.tu_len = in.src_len;
+		late.defines = defines;
+		late.err = 0;
+		files[nfiles++] = (struct pl_cc_file){ INCLUDE_ROOT "/vmlinux.h", "", 0 };
 	}
 
 	args[nargs++] = "-I" INCLUDE_ROOT;
@@ -554,10 +700,14 @@ static int compile_once(const char *src, size_t len, const struct pl_compile_opt
 	in.args = args;
 	in.nargs = nargs;
 	err = run_child(&in, filename, res);
+	if (vmlinux_mode == VMLINUX_PRUNED) {
+		vmlinux = late.err ? NULL : "";        /* only tested for NULL below */
+		vmlinux_err = late.err;
+	}
 
 	/* The kernel types were wanted but could not be made: say why, since
 	 * clang can only say "'vmlinux.h' file not found". */
-	if (err == -EINVAL && with_vmlinux && !vmlinux && res->diag &&
+	if (err == -EINVAL && vmlinux_mode != VMLINUX_NONE && !vmlinux && res->diag &&
 	    strstr(res->diag, "'vmlinux.h' file not found")) {
 		char *more;
 
@@ -573,8 +723,59 @@ out:
 	free(owned);
 	free(args);
 	free(files);
+	for (int i = 0; i < 2; i++) {
+		if (late.fd[i] >= 0)
+			close(late.fd[i]);
+		late.fd[i] = -1;
+	}
 	free(stand_in);
 	free(main_path);
+	free(tu);
+	return err;
+}
+
+/* -v: the pruned vmlinux.h was not enough (or the code is wrong; the full
+ * header decides). Name the first error clang gave with it. */
+static void log_vmlinux_fallback(const char *filename, const char *diag)
+{
+	const char *line = diag ? strstr(diag, "error:") : NULL;
+	int n;
+
+	while (line && line > diag && line[-1] != '\n')
+		line--;
+	line = line ?: diag ?: "";
+	n = (int)strcspn(line, "\n");
+	pl_log(PL_LOG_INFO, "%s: pruned vmlinux.h was not enough, compiling with the full one (%.*s)",
+	       filename, n, line);
+}
+
+/* The compile cache's lookup: the key covers the translation unit as
+ * compile_once() builds it and the options it uses. PKTLUA_VMLINUX picks
+ * another way to serve vmlinux.h (a test and measurement knob): entries made
+ * under it stay apart. Returns 0 on a hit (RES filled). */
+static int cache_lookup(const char *src, size_t len, const struct pl_compile_opts *opts,
+			struct pl_cache_req *req, struct pl_compile_result *res)
+{
+	const char *filename = opts && opts->filename ? opts->filename : "<snippet>";
+	const char *knob = getenv(PL_VMLINUX_ENV);
+	struct pl_cache_input in = {
+		.filename = filename,
+		.first_line = opts && opts->first_line > 0 ? opts->first_line : 1,
+		.defines = opts ? opts->defines : NULL,
+		.cflags = opts ? opts->cflags : NULL,
+	};
+	char *tu, *variant = NULL;
+	int err;
+
+	if (!pl_cache_enabled())
+		return -ENOENT;
+	tu = make_source(src, len, opts, filename, &in.tu_len);
+	if (knob && *knob && asprintf(&variant, "%s=%s", PL_VMLINUX_ENV, knob) < 0)
+		variant = NULL;
+	in.tu = tu;
+	in.variant = variant;
+	err = tu && (variant || !knob || !*knob) ? pl_cache_get(req, &in, res) : -ENOMEM;
+	free(variant);
 	free(tu);
 	return err;
 }
@@ -583,23 +784,45 @@ int pl_compile(const char *src, size_t len, const struct pl_compile_opts *opts,
 	       struct pl_compile_result *res)
 {
 	const char *prelude = opts ? opts->prelude : NULL;
+	struct pl_cache_req cache = { 0 };
 	int err;
 
 	memset(res, 0, sizeof(*res));
 	if (!src)
 		src = "", len = 0;
-	/* vmlinux.h costs tens of ms to make and ~200 ms for clang to parse:
-	 * serve it when the code may include it (directly or through
-	 * <pktlua/...>). A miss (say, a -I header including it) is caught
-	 * below and retried with it. */
+	/* First of all: a hit forks no compiler, loads no kernel BTF and makes
+	 * no vmlinux.h. */
+	if (!cache_lookup(src, len, opts, &cache, res))
+		return 0;
+	/* vmlinux.h costs a kernel BTF parse to make, even pruned: serve it
+	 * when the code may include it (directly or through <pktlua/...>). A
+	 * miss (say, a -I header including it) is caught below and retried
+	 * with it. */
 	bool vmlinux = mem_contains(src, len, "vmlinux.h") || mem_contains(src, len, "pktlua/") ||
 		       (prelude && (strstr(prelude, "vmlinux.h") || strstr(prelude, "pktlua/")));
+	/* Served pruned to what the code names (~200 ms of parsing saved);
+	 * PKTLUA_VMLINUX=full serves only the whole header, =pruned only the
+	 * pruned one (no fallback: tests and measurements). */
+	const char *env = getenv(PL_VMLINUX_ENV);
+	enum vmlinux_mode with = env && !strcmp(env, "full") ? VMLINUX_FULL : VMLINUX_PRUNED;
+	bool fallback = !env || strcmp(env, "pruned");
+	enum vmlinux_mode mode = vmlinux ? with : VMLINUX_NONE;
 
-	err = compile_once(src, len, opts, vmlinux, res);
-	if (err == -EINVAL && !vmlinux && res->diag &&
+	err = compile_once(src, len, opts, mode, res);
+	if (err == -EINVAL && mode == VMLINUX_NONE && res->diag &&
 	    strstr(res->diag, "'vmlinux.h' file not found")) {
 		pl_compile_result__free(res);
-		err = compile_once(src, len, opts, true, res);
+		mode = with;
+		err = compile_once(src, len, opts, mode, res);
+	}
+	/* Pruning missed a type the code uses (token pasting, a -I header, a
+	 * helper's return type never named), or the code is wrong: the full
+	 * header decides, and its diagnostics are the ones the user sees. */
+	if (err == -EINVAL && mode == VMLINUX_PRUNED && fallback) {
+		log_vmlinux_fallback(opts && opts->filename ? opts->filename : "<snippet>",
+				     res->diag);
+		pl_compile_result__free(res);
+		err = compile_once(src, len, opts, VMLINUX_FULL, res);
 	}
 	if (!res->diag) {
 		res->diag = strdup("");
@@ -608,9 +831,15 @@ int pl_compile(const char *src, size_t len, const struct pl_compile_opts *opts,
 	}
 	if (err) {
 		free(res->obj);
+		free(res->deps);
 		res->obj = NULL;
 		res->obj_len = 0;
+		res->deps = NULL;
+		res->deps_len = 0;
+	} else {
+		pl_cache_put(&cache, res);          /* failed compiles are not kept */
 	}
+	pl_cache_req__free(&cache);
 	return err;
 }
 
@@ -620,7 +849,10 @@ void pl_compile_result__free(struct pl_compile_result *res)
 		return;
 	free(res->obj);
 	free(res->diag);
+	free(res->deps);
 	res->obj = NULL;
 	res->obj_len = 0;
 	res->diag = NULL;
+	res->deps = NULL;
+	res->deps_len = 0;
 }

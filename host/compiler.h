@@ -32,6 +32,11 @@ struct pl_compile_result {
 	void *obj;      /* ELF object, malloc'd; NULL on failure */
 	size_t obj_len;
 	char *diag;     /* clang's diagnostics (warnings too), malloc'd, "" if none */
+	/* The real files the compile read (headers next to the script or under
+	 * -I, ...), NUL-terminated paths one after the other, malloc'd; NULL when
+	 * none, on failure and on a cache hit. The compile cache records them. */
+	char *deps;
+	size_t deps_len;
 };
 
 /* Compile SRC (LEN bytes, need not be NUL-terminated). Returns 0 with

@@ -17,6 +17,10 @@ struct pl_embedded_file {
 extern const struct pl_embedded_file pl_embedded_files[]; /* sorted by name */
 extern const size_t pl_embedded_count;
 
+/* SHA-256 of the embedded headers and the compiler's own sources, made at
+ * build time by tools/embed.c: the compile cache's build identity. */
+extern const unsigned char pl_embedded_digest[32];
+
 /* The file called exactly NAME, or NULL. */
 const struct pl_embedded_file *pl_embedded_find(const char *name);
 

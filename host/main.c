@@ -1,14 +1,20 @@
 /* main.c — the pktlua command line. */
+#include "cache.h"
+#include "filter_run.h"
 #include "log.h"
 #include "lua_host.h"
 
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const char usage[] =
 	"usage: pktlua [options] script.lua [args...]\n"
 	"       pktlua [options] -e CODE\n"
 	"       pktlua [options] -i [script.lua [args...]]\n"
+	"       pktlua [-v] [--no-cache] --filter EXPR --pcap FILE [-w OUT]\n"
+	"       pktlua --filter-c EXPR [--pcap FILE]\n"
 	"\n"
 	"Runs a Lua script that carries C BPF snippets: each snippet is compiled\n"
 	"in-process, checked by the kernel verifier, loaded and attached; its maps\n"
@@ -20,9 +26,20 @@ static const char usage[] =
 	"  --pcap FILE    packet programs (XDP, tc, socket filter) the script attaches\n"
 	"                 to an interface read FILE instead: bpf.run() replays it\n"
 	"                 through them and returns \"eof\"\n"
+	"  --filter EXPR  no script: count the packets of --pcap FILE that the tcpdump\n"
+	"                 expression EXPR matches, compiled for the file's link type\n"
+	"                 and run in BPF; the last line of stdout is \"N packets\n"
+	"                 matched\"\n"
+	"  -w OUT         with --filter: also write the matching packets to OUT (pcap)\n"
+	"  --filter-c EXPR  print the C that EXPR becomes (for Ethernet, or for the\n"
+	"                 link type of --pcap FILE) and exit\n"
 	"  --json         output = \"json\": pktlua.hist and friends print JSON lines\n"
+	"  --no-cache     compile every snippet afresh: neither read nor write the\n"
+	"                 compile cache ($PKTLUA_CACHE_DIR, else $XDG_CACHE_HOME/pktlua,\n"
+	"                 else ~/.cache/pktlua)\n"
 	"  -v             more detail: libbpf messages, full verifier logs on\n"
-	"                 rejection, tracebacks (-vv: every verifier log)\n"
+	"                 rejection, tracebacks, compile cache hits and misses\n"
+	"                 (-vv: every verifier log, compile times)\n"
 	"  -h, --help     this text\n"
 	"  -V, --version  print the version\n"
 	"  --             end of options\n"
@@ -30,9 +47,56 @@ static const char usage[] =
 	"The script gets its arguments in 'arg' (arg[0] is the script), as with lua.\n"
 	"Lua API: local bpf = require \"pktlua\"; see README.md.\n";
 
+/* --filter: the count on stdout, details at -v, problems on stderr. A cut
+ * file or packets that could not be run still print the count of what was
+ * read, then the error (status 1). */
+static int filter_main(const char *expr, const char *file, const char *out)
+{
+	struct pl_filter_run_opts opts = { .out = out };
+	struct pl_filter_run_result res;
+	char err[1024] = "";
+	int rc;
+
+	rc = pl_filter_run(expr, file, &opts, &res, err, sizeof(err));
+	if (rc && rc != -EIO) {
+		pl_log(PL_LOG_ERROR, "%s", err);
+		return 1;
+	}
+	printf("%llu packet%s matched\n", (unsigned long long)res.matched,
+	       res.matched == 1 ? "" : "s");
+	fflush(stdout);
+	pl_log(PL_LOG_INFO, "%s: %llu packets read, %llu matched, %llu through XDP, %llu from the "
+	       "map buffer, %llu not run; setup %.1f ms, run %.1f ms (%.0f packets/s)", file,
+	       (unsigned long long)res.packets, (unsigned long long)res.matched,
+	       (unsigned long long)res.run_xdp, (unsigned long long)res.run_buf,
+	       (unsigned long long)res.errors, res.setup_ns / 1e6, res.run_ns / 1e6,
+	       res.run_ns ? res.packets * 1e9 / res.run_ns : 0.0);
+	if (rc) {
+		pl_log(PL_LOG_ERROR, "%s", err);
+		return 1;
+	}
+	return 0;
+}
+
+static int filter_c_main(const char *expr, const char *file)
+{
+	char err[1024] = "";
+	char *c = pl_filter_run_c(expr, file, err, sizeof(err));
+
+	if (!c) {
+		pl_log(PL_LOG_ERROR, "%s", err);
+		return 1;
+	}
+	fputs(c, stdout);
+	free(c);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct pl_cli cli = { .argc = argc, .argv = argv };
+	const char *filter = NULL, *filter_c = NULL, *out = NULL;
+	bool cache = true;
 	int verbose = 0, i;
 
 	for (i = 1; i < argc; i++) {
@@ -63,12 +127,30 @@ int main(int argc, char **argv)
 			cli.json = true;
 			continue;
 		}
+		if (!strcmp(a, "--no-cache")) {
+			cache = false;
+			continue;
+		}
 		if (!strcmp(a, "--pcap")) {
 			if (i + 1 >= argc) {
 				pl_log(PL_LOG_ERROR, "--pcap needs an argument (a capture file)");
 				return 2;
 			}
 			cli.pcap = argv[++i];
+			continue;
+		}
+		if (!strcmp(a, "--filter") || !strcmp(a, "--filter-c") || !strcmp(a, "-w")) {
+			if (i + 1 >= argc) {
+				pl_log(PL_LOG_ERROR, "%s needs an argument (%s)", a,
+				       a[1] == 'w' ? "an output file" : "a tcpdump expression");
+				return 2;
+			}
+			if (!strcmp(a, "--filter"))
+				filter = argv[++i];
+			else if (!strcmp(a, "--filter-c"))
+				filter_c = argv[++i];
+			else
+				out = argv[++i];
 			continue;
 		}
 		if (!strcmp(a, "-e")) {
@@ -82,6 +164,39 @@ int main(int argc, char **argv)
 		pl_log(PL_LOG_ERROR, "unknown option '%s' (try --help)", a);
 		return 2;
 	}
+	pl_log_set_level(verbose >= 2 ? PL_LOG_DEBUG : verbose ? PL_LOG_INFO : PL_LOG_WARN);
+	pl_cache_set_enabled(cache);
+	if (filter || filter_c || out) {
+		/* --filter and --filter-c run no script: nothing else may be asked for. */
+		const char *what = filter ? "--filter" : filter_c ? "--filter-c" : NULL;
+		if (!what) {
+			pl_log(PL_LOG_ERROR, "-w needs --filter (-w OUT writes the packets it matches)");
+			return 2;
+		}
+		if (filter && filter_c) {
+			pl_log(PL_LOG_ERROR, "--filter and --filter-c do not go together");
+			return 2;
+		}
+		if (i < argc || cli.code || cli.interactive || cli.json) {
+			pl_log(PL_LOG_ERROR, "%s runs no script: '%s' does not go with it", what,
+			       i < argc ? argv[i] : cli.code ? "-e" : cli.interactive ? "-i" : "--json");
+			return 2;
+		}
+		if (filter_c && out) {
+			pl_log(PL_LOG_ERROR, "-w goes with --filter, not --filter-c");
+			return 2;
+		}
+		if (filter && !cli.pcap) {
+			pl_log(PL_LOG_ERROR, "--filter needs --pcap FILE (the capture to filter)");
+			return 2;
+		}
+		if (out && !strcmp(out, "-")) {
+			pl_log(PL_LOG_ERROR, "-w -: stdout carries the count; name a file");
+			return 2;
+		}
+		pl_log_route_libbpf();
+		return filter ? filter_main(filter, cli.pcap, out) : filter_c_main(filter_c, cli.pcap);
+	}
 	if (!cli.code && !(cli.interactive && i >= argc)) {
 		if (i >= argc) {
 			fputs(usage, stderr);
@@ -94,7 +209,6 @@ int main(int argc, char **argv)
 	cli.script_argv = argv + cli.script_index + 1;
 	cli.script_argc = argc - cli.script_index - 1;
 
-	pl_log_set_level(verbose >= 2 ? PL_LOG_DEBUG : verbose ? PL_LOG_INFO : PL_LOG_WARN);
 	pl_log_route_libbpf();
 	return pl_lua_main(&cli);
 }
