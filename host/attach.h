@@ -47,6 +47,11 @@ int pl_attach(struct bpf_program *prog, const struct pl_attach_opts *opts,
 /* Detach and free. Idempotent on NULL. */
 void pl_link__destroy(struct pl_link *link);
 
+/* Detach and free the N links at once (NULL entries are skipped): their
+ * kernel-side waits overlap instead of adding up. Returns when all are gone;
+ * LINKS itself stays the caller's. */
+void pl_link__destroy_all(struct pl_link **links, size_t n);
+
 /* Human description, e.g. "xdp on lo (skb)", "tracepoint syscalls/sys_enter_openat". */
 const char *pl_link__describe(const struct pl_link *link);
 

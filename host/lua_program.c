@@ -66,13 +66,43 @@ static void link_detach(struct pl_lua_link *l)
 	unlink_link(l);
 }
 
+/* Detach every link of the N programs PS: the kernel links all at once
+ * (pl_link__destroy_all: their detach waits overlap), then what is left
+ * (--pcap bindings; everything, if there is no memory for the batch) one by
+ * one, newest first. */
+static void detach_all(struct pl_lua_program **ps, int n)
+{
+	size_t count = 0, i = 0;
+	struct pl_link **links;
+
+	for (int j = 0; j < n; j++)
+		for (struct pl_lua_link *l = ps[j]->links; l; l = l->next)
+			count++;
+	links = count > 1 ? calloc(count, sizeof(*links)) : NULL;
+	for (int j = 0; j < n && links; j++)
+		for (struct pl_lua_link *l = ps[j]->links; l; l = l->next) {
+			links[i++] = l->link;
+			l->link = NULL;
+		}
+	pl_link__destroy_all(links, i);
+	free(links);
+	for (int j = 0; j < n; j++)
+		while (ps[j]->links) {
+			struct pl_lua_link *l = ps[j]->links;
+
+			if (link_attached(l))
+				link_detach(l);
+			else
+				unlink_link(l);
+		}
+}
+
 static void program_close(lua_State *L, struct pl_lua_program *p, int idx)
 {
 	if (!p->obj)
 		return;
-	/* Detach before the programs go away, newest first. */
-	while (p->links)
-		link_detach(p->links);
+	/* Detach before the programs go away. */
+	detach_all(&p, 1);
 	/* Buffer consumers hold the maps' fds and mmaps: free them first. */
 	pl_lua_events_close(L, p);
 	bpf_object__close(p->obj);
@@ -108,6 +138,17 @@ void pl_lua_close_programs(lua_State *L)
 		lua_pushvalue(L, -1);
 		lua_rawseti(L, -3, ++n);
 	}
+	/* Every Program's links first, in one batch: the exit does not wait
+	 * for the kernel once per Program. */
+	struct pl_lua_program **ps = n ? calloc(n, sizeof(*ps)) : NULL;
+	for (int i = 0; i < n && ps; i++) {
+		lua_rawgeti(L, -1, i + 1);                 /* programs list p */
+		ps[i] = lua_touserdata(L, -1);
+		lua_pop(L, 1);
+	}
+	if (ps)
+		detach_all(ps, n);
+	free(ps);
 	for (int i = n; i >= 1; i--) {                     /* newest first */
 		lua_rawgeti(L, -1, i);
 		program_close(L, lua_touserdata(L, -1), lua_gettop(L));
