@@ -38,6 +38,9 @@
 #include <llvm/Support/TargetSelect.h>
 #include <llvm/Support/VirtualFileSystem.h>
 #include <llvm/Support/raw_ostream.h>
+#ifdef PKTLUA_STATIC_LLVM
+#include <llvm/Passes/PassPlugin.h>
+#endif
 
 #if LLVM_VERSION_MAJOR < 19
 #error "pktlua's compiler shim needs LLVM/clang 19 or newer"
@@ -202,7 +205,19 @@ const char *const base_args[] = {
 
 } // namespace
 
-extern "C" int pl_cc_compile(const struct pl_cc_input *in, struct pl_cc_output *out)
+#ifdef PKTLUA_STATIC_LLVM
+// Debian builds LLVM with Polly linked into its tools, so the static
+// libclangCodeGen.a asks for Polly's pass plugin through this function, but
+// ships Polly only as a loadable plugin, not as an archive. pktlua's -O2 for
+// BPF never uses Polly: the plugin it gets registers nothing.
+llvm::PassPluginLibraryInfo getPollyPluginInfo()
+{
+	return { LLVM_PLUGIN_API_VERSION, "pktlua-no-polly", "0", [](llvm::PassBuilder &) {} };
+}
+#endif
+
+extern "C" __attribute__((visibility("default")))
+int pl_cc_compile(const struct pl_cc_input *in, struct pl_cc_output *out)
 {
 	memset(out, 0, sizeof(*out));
 	if (!in || in->abi != PL_CC_ABI_VERSION) {

@@ -7,12 +7,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Build: compiler, CMake, the libraries; test: tcpdump (reads back pcap files),
+# Build: compiler, CMake, the libraries (libzstd-dev: LLVM's static archives,
+# linked into the compiler shim, use zstd); test: tcpdump (reads back pcap files),
 # bpftool and iproute2 for the end-to-end cases.
 packages=(
   build-essential cmake pkg-config
   liblua5.4-dev libbpf-dev libelf-dev zlib1g-dev libpcap-dev libedit-dev jq
-  llvm-19-dev libclang-19-dev libclang-cpp19-dev
+  llvm-19-dev libclang-19-dev libclang-cpp19-dev libzstd-dev
   bpftool iproute2 tcpdump tshark
 )
 missing=()
