@@ -139,6 +139,11 @@ struct ident {
 struct idents {
 	struct ident *slot;
 	size_t cap, n;          /* cap a power of two, kept at least 2n */
+	/* The first two bytes of every identifier in the set, one bit each:
+	 * most of the ~200k kernel type and enumerator names a prune looks up
+	 * start with a pair no identifier of a snippet has, and are turned
+	 * away here without a strlen() or a hash. */
+	uint8_t pair[65536 / 8];
 	const void **scanned;   /* embedded headers already scanned (shared) */
 	size_t *nscanned;
 	struct idents *typedefs; /* where bpf_helper_defs.h's identifiers go */
@@ -151,6 +156,11 @@ static uint32_t hash_span(const char *s, size_t len)
 	for (size_t i = 0; i < len; i++)
 		h = (h ^ (unsigned char)s[i]) * 16777619u;
 	return h;
+}
+
+static uint16_t pair_of(char a, char b)
+{
+	return (uint16_t)((unsigned char)a << 8 | (unsigned char)b);
 }
 
 static int idents_add(struct idents *set, const char *s, size_t len)
@@ -181,16 +191,22 @@ static int idents_add(struct idents *set, const char *s, size_t len)
 			return 0;
 	set->slot[i] = (struct ident){ s, (uint32_t)len, h };
 	set->n++;
+	uint16_t pair = pair_of(s[0], len > 1 ? s[1] : 0);
+	set->pair[pair / 8] |= (uint8_t)(1u << (pair % 8));
 	return 0;
 }
 
 static bool idents_has(const struct idents *set, const char *s)
 {
+	if (!s[0] || !set->cap)
+		return false;
+	uint16_t pair = pair_of(s[0], s[1]);
+	if (!(set->pair[pair / 8] & (1u << (pair % 8))))
+		return false;
+
 	size_t len = strlen(s);
 	uint32_t h = hash_span(s, len);
 
-	if (!len || !set->cap)
-		return false;
 	for (size_t i = h & (set->cap - 1); set->slot[i].s; i = (i + 1) & (set->cap - 1))
 		if (set->slot[i].hash == h && set->slot[i].len == len &&
 		    !memcmp(set->slot[i].s, s, len))
