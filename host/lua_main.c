@@ -3,6 +3,7 @@
 #include "log.h"
 #include "loop.h"
 #include "lua_host.h"
+#include "perf_release.h"
 
 #include <lualib.h>
 #include <signal.h>
@@ -186,7 +187,13 @@ int pl_lua_main(const struct pl_cli *cli)
 	int rc = report(L, status);
 	if (status == LUA_OK && lua_toboolean(L, -1))
 		rc = 128 + interrupted;
-	/* Detach and unload in reverse order, then free the state (its loop). */
+	/* Detach and unload in reverse order, then free the state (its loop).
+	 * The kernel's release of the emptied perf events goes to a helper
+	 * that outlives us (perf_release.h): the programs are detached and
+	 * unloaded here, but the exit does not wait for RCU grace periods. */
+	int deferred = pl_perf_release_defer(NULL);
+	if (deferred < 0)
+		pl_log(PL_LOG_DEBUG, "perf events released in place: %s", strerror(-deferred));
 	pl_lua_close_programs(L);
 	global_loop = NULL;
 	lua_close(L);

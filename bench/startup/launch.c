@@ -6,12 +6,18 @@
  * stdout is read through a pipe (and dropped), its stderr goes to ours.
  * Launch is taken just before fork(); MAXRSS_KB is wait4()'s ru_maxrss,
  * the largest RSS of the command or any child it waited for — what
- * /usr/bin/time -f %M prints. Exit status: the command's. */
+ * /usr/bin/time -f %M prints. Exit status: the command's.
+ *
+ * launch is a child subreaper: a process the command leaves behind (pktlua's
+ * perf-event release helper, perf_release.h) becomes launch's child when
+ * the command exits, and launch waits for it after taking the exit time, so
+ * the kernel work it does cannot fall into the next run (of any tool). */
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -41,6 +47,10 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	marker = argv[1];
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1)) {
+		perror("launch: PR_SET_CHILD_SUBREAPER");
+		return 1;
+	}
 	if (pipe2(fds, O_CLOEXEC)) {
 		perror("launch: pipe");
 		return 1;
@@ -78,6 +88,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	double exited = now_ms() - t0;
+	while (wait(NULL) > 0)          /* whatever the command left behind */
+		;
 
 	if (attached < 0)
 		printf("- %.2f %ld\n", exited, ru.ru_maxrss);
