@@ -102,7 +102,9 @@ int pl_filter_compile(const char *expr, int linktype, uint32_t snaplen,
 			 expr, linktype);
 		return -ENOMEM;
 	}
-	if (pcap_compile(p, prog, expr, 1, PCAP_NETMASK_UNKNOWN) < 0) {
+	/* Netmask 0, as tcpdump -r compiles (so `ip broadcast` compiles and
+	 * means 255.255.255.255 or 0.0.0.0, as there). */
+	if (pcap_compile(p, prog, expr, 1, 0) < 0) {
 		/* libpcap >= 1.10 says "can't parse filter expression: syntax
 		 * error"; the prefix says nothing "filter 'EXPR':" does not. */
 		const char *msg = pcap_geterr(p);

@@ -64,7 +64,7 @@ struct bpf_program;
 #define PL_FILTER_STR(x) PL_FILTER_STR_(x)
 
 /* Compile EXPR with libpcap for LINKTYPE (DLT_*) and SNAPLEN (0: 262144),
- * optimiser on, netmask unknown. Returns 0 with *PROG filled (release it with
+ * optimiser on, netmask 0 (tcpdump -r's). Returns 0 with *PROG filled (release it with
  * pcap_freecode()), or -EINVAL with libpcap's message in ERR, prefixed by the
  * expression: "filter 'udp prot 53': syntax error". */
 int pl_filter_compile(const char *expr, int linktype, uint32_t snaplen,

@@ -24,6 +24,15 @@ function tests.compile_linktype_and_snaplen()
   t.eq(accept, 96, "accept returns the snap length")
 end
 
+function tests.compile_ip_broadcast_as_tcpdump_r()
+  -- tcpdump -r compiles with netmask 0: `ip broadcast` is 255.255.255.255
+  -- or 0.0.0.0, not "netmask not known".
+  local insns = pcap.compile("ip broadcast")
+  local all_ones
+  for _, i in ipairs(insns) do if i.k == 0xffffffff then all_ones = true end end
+  assert(all_ones, "compares the destination with 255.255.255.255")
+end
+
 function tests.compile_errors()
   t.checkerr("filter 'udp prot 53': ", pcap.compile, "udp prot 53")
   t.checkerr("syntax error", pcap.compile, "udp prot 53")
