@@ -21,6 +21,7 @@
 #define ENTRY_MAGIC "pktluaC\n"
 #define ENTRY_FORMAT 1u
 #define KERNEL_BTF "/sys/kernel/btf/vmlinux"
+#define KERNEL_NOTES "/sys/kernel/notes"
 
 /* An entry file: this header, then per dependency {u32 path length, SHA-256
  * of the file, the path without NUL}, then diag_len bytes of diagnostics,
@@ -71,11 +72,47 @@ char *pl_cache_dir(void)
 	return NULL;
 }
 
+/* The running kernel's GNU build ID (the NT_GNU_BUILD_ID note of
+ * /sys/kernel/notes, 164 bytes here) as hex into OUT, or "none". A kernel
+ * rebuilt with the same version string and the same BTF size still gets a
+ * new build ID. */
+static void kernel_build_id(char *out, size_t len)
+{
+	unsigned char notes[4096];
+	size_t n = 0, at = 0;
+	int fd = open(KERNEL_NOTES, O_RDONLY | O_CLOEXEC);
+
+	snprintf(out, len, "none");
+	if (fd < 0)
+		return;
+	for (ssize_t k; n < sizeof(notes) && (k = read(fd, notes + n, sizeof(notes) - n)) > 0;)
+		n += (size_t)k;
+	close(fd);
+	while (at + 12 <= n) {
+		uint32_t namesz, descsz, type;
+
+		memcpy(&namesz, notes + at, 4);
+		memcpy(&descsz, notes + at + 4, 4);
+		memcpy(&type, notes + at + 8, 4);
+		size_t name = at + 12, desc = name + ((namesz + 3) & ~3u);
+		size_t next = desc + ((descsz + 3) & ~3u);
+		if (namesz > n || descsz > n || next > n)
+			return;
+		if (type == 3 && namesz == 4 && !memcmp(notes + name, "GNU", 4) && descsz &&
+		    2 * descsz < len) {
+			for (uint32_t i = 0; i < descsz; i++)
+				snprintf(out + 2 * i, len - 2 * i, "%02x", notes[desc + i]);
+			return;
+		}
+		at = next;
+	}
+}
+
 void pl_cache_kernel_ident(char *buf, size_t len)
 {
 	struct utsname u;
 	struct stat st;
-	char btf[32];
+	char btf[32], build_id[2 * 64 + 1];
 
 	if (uname(&u))
 		memset(&u, 0, sizeof(u));
@@ -86,7 +123,9 @@ void pl_cache_kernel_ident(char *buf, size_t len)
 		snprintf(btf, sizeof(btf), "no-btf");
 	else
 		snprintf(btf, sizeof(btf), "btf:%lld", (long long)st.st_size);
-	snprintf(buf, len, "%s|%s|%s|%s", u.release, u.version, u.machine, btf);
+	kernel_build_id(build_id, sizeof(build_id));
+	snprintf(buf, len, "%s|%s|%s|%s|build-id:%s", u.release, u.version, u.machine, btf,
+		 build_id);
 }
 
 /* --- the key --------------------------------------------------------------- */

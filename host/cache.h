@@ -49,7 +49,8 @@ bool pl_cache_enabled(void);
  * ENOENT when neither PKTLUA_CACHE_DIR, XDG_CACHE_HOME nor HOME is set. */
 char *pl_cache_dir(void);
 
-/* This kernel's identity as it goes into the key, in BUF. */
+/* This kernel's identity as it goes into the key, in BUF: uname's release,
+ * version and machine, the size of its BTF and its GNU build ID. */
 void pl_cache_kernel_ident(char *buf, size_t len);
 
 /* What, besides the compile input, makes an object: NULL fields (or a NULL
