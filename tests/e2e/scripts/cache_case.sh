@@ -11,7 +11,7 @@
 # A hit is proven twice: with PKTLUA_CC_SHIM naming a file that does not
 # exist, only a run that never starts the compiler can succeed.
 #
-# MODES: hit define source header corrupt truncate nocache maps
+# MODES: hit define source header corrupt truncate nocache maps concurrent
 set -u
 mode=${1:?usage: cache_case.sh MODE}
 : "${PKTLUA:?PKTLUA must name the pktlua binary}"
@@ -160,6 +160,24 @@ nocache)
   run -- --no-cache probe.lua 6
   expect_ok
   [ -z "$(ls -A "$cache")" ] || fail "--no-cache wrote into an empty cache"
+  ;;
+concurrent)
+  # Four cold runs at once into an empty cache: all succeed, one entry
+  # stays, and it is whole (the next run hits it).
+  rm -rf "${cache:?}"/*
+  for i in 1 2 3 4; do
+    (cd "$work" && "$PKTLUA" -v probe.lua 5 >"$work/par.$i" 2>&1; echo "exit $?" >>"$work/par.$i") &
+  done
+  wait
+  for i in 1 2 3 4; do
+    echo "--- concurrent run $i"; cat "$work/par.$i"
+    grep -q '^exit 0$' "$work/par.$i" || fail "concurrent run $i failed"
+    grep -q '^result 10503$' "$work/par.$i" || fail "concurrent run $i: wrong result"
+  done
+  [ "$(entries)" -eq 1 ] || fail "$(entries) entries after the concurrent runs, expected 1"
+  [ -z "$(find "$cache" -type f ! -name '*.obj')" ] || fail "temporary files left: $(find "$cache" -type f ! -name '*.obj')"
+  run PKTLUA_CC_SHIM=$no_shim -- probe.lua 5
+  expect_hit
   ;;
 maps)
   run PKTLUA_CC_SHIM=$no_shim -- probe.lua 5
