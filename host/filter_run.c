@@ -5,8 +5,9 @@
  * micro or nano: libpcap converts); the expression is compiled for the
  * handle's link type and snap length, as tcpdump does, and translated by
  * filter.c into the prelude of a small BPF object built here. Per packet:
- * one memcpy into a buffer with the lengths in front, one BPF_PROG_TEST_RUN.
- * Matching packets are written as read (bytes, timestamps, wire length). */
+ * one memcpy into a batch buffer; per batch of up to 8192 packets, one
+ * BPF_PROG_TEST_RUN. Matching packets are written as read (bytes,
+ * timestamps, wire length). */
 #include "filter_run.h"
 
 /* Why: libpcap's <pcap/bpf.h> and the kernel's <linux/bpf.h> (through
@@ -36,74 +37,90 @@
 #include <unistd.h>
 
 #define DEFAULT_MAX_WARNINGS 10
-#define META_LEN 8              /* struct pl_lens in front of the frame */
 
-/* What the BPF programs return (the test run's retval). */
-enum { RUN_BAD = 0, RUN_NO = 1, RUN_MATCH = 2 };
+/* One batch: frames packed into the value of pl_frames, one descriptor each
+ * in pl_descs. PL_FILTER_BUF_MAX of the value is kept past the last frame's
+ * start, so that the program's bound on a frame's offset plus its bound on a
+ * load inside the frame stay inside the value for the verifier. Both must
+ * match program_text. */
+#define BATCH_VALUE (2u << 20)
+#define BATCH_BYTES (BATCH_VALUE - PL_FILTER_BUF_MAX)
+#define BATCH_MAX 8192u
+
+/* What the program writes into a descriptor's verdict. */
+enum { VERDICT_NOT_RUN = 0, VERDICT_NO = 1, VERDICT_MATCH = 2 };
 
 /* The BPF object around the translated expression (the prelude defines
- * pl_match, pl_match__len and pl_match__buf). Self-contained on purpose:
- * without <vmlinux.h> clang parses a few hundred lines, not 100k.
+ * pl_match__buf). Self-contained on purpose: without <vmlinux.h> clang
+ * parses a few hundred lines, not 100k.
  *
- * pl_filter_xdp: the frame is the XDP packet; its lengths arrive as 8 bytes
- * of metadata in front of it (BPF_PROG_TEST_RUN's ctx_in with data > 0), so
- * data .. data_end is exactly the captured frame and no extra syscall
- * carries the wire length. It checks that the kernel gave it the whole
- * frame (not a part of it, as happens above a page) before matching.
- *
- * pl_filter_buf: frames the XDP test run cannot take (under 14 bytes, over
- * a page) are copied into the memory-mapped value of pl_frames, their
- * lengths passed as the program's context. A syscall program, because it
- * runs without any packet and takes a context of our own shape. */
+ * Why batches: BPF_PROG_TEST_RUN costs ~450 ns a call here (copy in, run,
+ * copy out), many times what a filter of tens of instructions takes. So the
+ * host copies up to BATCH_MAX frames into a memory-mapped array map value
+ * and one test run of a syscall program walks them with bpf_loop(), writing
+ * each frame's verdict next to its offset and lengths; -w writes the
+ * matching frames from the same buffer. The frame is data the program reads
+ * through the PL_FILTER_BUF flavour, so any size from 1 byte to
+ * PL_FILTER_BUF_MAX runs the same way, and the wire length is the record's. */
 static const char program_text[] =
 	"#define SEC(n) __attribute__((section(n), used))\n"
-	"struct xdp_md {\n"
-	"\tunsigned int data, data_end, data_meta;\n"
-	"\tunsigned int ingress_ifindex, rx_queue_index, egress_ifindex;\n"
-	"};\n"
-	"struct pl_lens { unsigned int caplen, wirelen; };\n"
-	"struct pl_frame { unsigned char bytes[262144]; };   /* PL_FILTER_BUF_MAX */\n"
+	"#define PL_BATCH_VALUE 2097152\n"
+	"#define PL_BATCH_BYTES (PL_BATCH_VALUE - 262144)   /* - PL_FILTER_BUF_MAX */\n"
+	"#define PL_BATCH_MAX 8192\n"
+	"struct pl_desc { unsigned int off, caplen, wirelen, verdict; };\n"
+	"struct pl_frames_v { unsigned char bytes[PL_BATCH_VALUE]; };\n"
+	"struct pl_descs_v { struct pl_desc d[PL_BATCH_MAX]; };\n"
 	"struct {\n"
 	"\tint (*type)[2];           /* BPF_MAP_TYPE_ARRAY */\n"
 	"\tint (*max_entries)[1];\n"
 	"\tint (*map_flags)[1024];   /* BPF_F_MMAPABLE */\n"
 	"\tunsigned int *key;\n"
-	"\tstruct pl_frame *value;\n"
+	"\tstruct pl_frames_v *value;\n"
 	"} pl_frames SEC(\".maps\");\n"
+	"struct {\n"
+	"\tint (*type)[2];\n"
+	"\tint (*max_entries)[1];\n"
+	"\tint (*map_flags)[1024];\n"
+	"\tunsigned int *key;\n"
+	"\tstruct pl_descs_v *value;\n"
+	"} pl_descs SEC(\".maps\");\n"
 	"static void *(*bpf_map_lookup_elem)(void *map, const void *key) = (void *)1;\n"
+	"static long (*bpf_loop)(unsigned int nr_loops, void *callback_fn, void *callback_ctx,\n"
+	"\t\t\tunsigned long long flags) = (void *)181;\n"
 	"\n"
-	"SEC(\"xdp\") int pl_filter_xdp(struct xdp_md *ctx)\n"
+	"static long pl_one(unsigned int i, void *unused)\n"
 	"{\n"
-	"\tconst void *data = (const void *)(long)ctx->data;\n"
-	"\tconst void *data_end = (const void *)(long)ctx->data_end;\n"
-	"\tconst struct pl_lens *lens = (const void *)(long)ctx->data_meta;\n"
+	"\tunsigned int k = 0;\n"
+	"\tstruct pl_frames_v *f = bpf_map_lookup_elem(&pl_frames, &k);\n"
+	"\tstruct pl_descs_v *ds = bpf_map_lookup_elem(&pl_descs, &k);\n"
 	"\n"
-	"\tif ((const void *)(lens + 1) > data)\n"
-	"\t\treturn 0;\n"
-	"\tif ((unsigned long)(data_end - data) != lens->caplen)\n"
-	"\t\treturn 0;\n"
-	"\treturn pl_match__len(data, data_end, lens->wirelen) ? 2 : 1;\n"
+	"\tif (!f || !ds || i >= PL_BATCH_MAX)\n"
+	"\t\treturn 1;\n"
+	"\tstruct pl_desc *d = &ds->d[i];\n"
+	"\tunsigned int off = d->off;\n"
+	"\tif (off > PL_BATCH_BYTES)\n"
+	"\t\treturn 0;                 /* verdict stays 0: not run */\n"
+	"\td->verdict = pl_match__buf(f->bytes + off, d->caplen, d->wirelen) ? 2 : 1;\n"
+	"\treturn 0;\n"
 	"}\n"
 	"\n"
-	"SEC(\"syscall\") int pl_filter_buf(const struct pl_lens *lens)\n"
+	"SEC(\"syscall\") int pl_filter_batch(const unsigned int *n)\n"
 	"{\n"
-	"\tunsigned int key = 0;\n"
-	"\tstruct pl_frame *f = bpf_map_lookup_elem(&pl_frames, &key);\n"
-	"\n"
-	"\tif (!f)\n"
-	"\t\treturn 0;\n"
-	"\treturn pl_match__buf(f->bytes, lens->caplen, lens->wirelen) ? 2 : 1;\n"
+	"\tbpf_loop(*n, pl_one, (void *)0, 0);\n"
+	"\treturn 0;\n"
 	"}\n";
 
-struct pl_lens {
-	uint32_t caplen, wirelen;
+struct desc {
+	uint32_t off, caplen, wirelen, verdict;
 };
 
 struct engine {
 	struct bpf_object *obj;
-	int xdp_fd, buf_fd;
-	uint8_t *frame;          /* the mmap()ed value of pl_frames */
-	uint8_t *xdp_buf;        /* META_LEN + PL_FILTER_RUN_XDP_MAX */
+	int batch_fd;
+	uint8_t *frames;          /* the mmap()ed value of pl_frames */
+	struct desc *descs;       /* ... and of pl_descs */
+	struct pcap_pkthdr *hdrs; /* the records of the batch's frames, for -w */
+	uint32_t n, bytes;        /* frames and frame bytes in the batch */
 };
 
 static uint64_t now_ns(void)
@@ -116,11 +133,14 @@ static uint64_t now_ns(void)
 
 static void engine_destroy(struct engine *e)
 {
-	if (e->frame && e->frame != MAP_FAILED)
-		munmap(e->frame, PL_FILTER_BUF_MAX);
-	free(e->xdp_buf);
+	if (e->frames)
+		munmap(e->frames, BATCH_VALUE);
+	if (e->descs)
+		munmap(e->descs, BATCH_MAX * sizeof(*e->descs));
+	free(e->hdrs);
 	bpf_object__close(e->obj);
 	memset(e, 0, sizeof(*e));
+	e->batch_fd = -1;
 }
 
 /* EXPR compiled and translated to C (FLAVOURS of pl_match).
@@ -161,6 +181,27 @@ static char *translate(const char *expr, pcap_t *p, unsigned flavours, char *err
 	return c;
 }
 
+/* The mmap()ed value of map NAME, LEN bytes, into *OUT. */
+static int map_value(struct bpf_object *obj, const char *name, size_t len, void **out,
+		     const char *expr, char *err, size_t errlen)
+{
+	struct bpf_map *map = bpf_object__find_map_by_name(obj, name);
+	void *m;
+
+	if (!map) {
+		snprintf(err, errlen, "filter '%s': loaded object lacks its map %s", expr, name);
+		return -ENOENT;
+	}
+	m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, bpf_map__fd(map), 0);
+	if (m == MAP_FAILED) {
+		int rc = -errno;
+		snprintf(err, errlen, "filter '%s': cannot map %s: %s", expr, name, strerror(-rc));
+		return rc;
+	}
+	*out = m;
+	return 0;
+}
+
 /* Compile, load and map the object for EXPR on the capture P. */
 static int engine_build(struct engine *e, const char *expr, pcap_t *p, char *err, size_t errlen)
 {
@@ -168,12 +209,13 @@ static int engine_build(struct engine *e, const char *expr, pcap_t *p, char *err
 		.filename = "<filter>", .first_line = 1,
 	};
 	struct pl_compile_result res;
-	struct bpf_map *map;
 	char *prelude, *msg = NULL;
 	int rc;
 
-	_Static_assert(PL_FILTER_BUF_MAX == 262144, "program_text's buffer size");
-	prelude = translate(expr, p, PL_FILTER_PKT | PL_FILTER_BUF, err, errlen);
+	_Static_assert(PL_FILTER_BUF_MAX == 262144, "program_text's batch layout");
+	_Static_assert(BATCH_VALUE == 2097152 && BATCH_MAX == 8192, "program_text's batch layout");
+	_Static_assert(sizeof(struct desc) == 16, "struct pl_desc");
+	prelude = translate(expr, p, PL_FILTER_BUF, err, errlen);
 	if (!prelude)
 		return -errno;
 	copts.prelude = prelude;
@@ -198,78 +240,57 @@ static int engine_build(struct engine *e, const char *expr, pcap_t *p, char *err
 		e->obj = NULL;
 		return rc;
 	}
-	e->xdp_fd = bpf_program__fd(bpf_object__find_program_by_name(e->obj, "pl_filter_xdp"));
-	e->buf_fd = bpf_program__fd(bpf_object__find_program_by_name(e->obj, "pl_filter_buf"));
-	map = bpf_object__find_map_by_name(e->obj, "pl_frames");
-	if (e->xdp_fd < 0 || e->buf_fd < 0 || !map) {
-		snprintf(err, errlen, "filter '%s': loaded object lacks its programs or map", expr);
+	e->batch_fd = bpf_program__fd(bpf_object__find_program_by_name(e->obj, "pl_filter_batch"));
+	if (e->batch_fd < 0) {
+		snprintf(err, errlen, "filter '%s': loaded object lacks its program", expr);
 		return -ENOENT;
 	}
-	e->frame = mmap(NULL, PL_FILTER_BUF_MAX, PROT_READ | PROT_WRITE, MAP_SHARED,
-			bpf_map__fd(map), 0);
-	if (e->frame == MAP_FAILED) {
-		rc = -errno;
-		e->frame = NULL;
-		snprintf(err, errlen, "filter '%s': cannot map the frame buffer: %s", expr,
-			 strerror(-rc));
+	rc = map_value(e->obj, "pl_frames", BATCH_VALUE, (void **)&e->frames, expr, err, errlen);
+	if (rc)
 		return rc;
-	}
-	e->xdp_buf = malloc(META_LEN + PL_FILTER_RUN_XDP_MAX);
-	if (!e->xdp_buf) {
+	rc = map_value(e->obj, "pl_descs", BATCH_MAX * sizeof(*e->descs), (void **)&e->descs, expr,
+		       err, errlen);
+	if (rc)
+		return rc;
+	e->hdrs = calloc(BATCH_MAX, sizeof(*e->hdrs));
+	if (!e->hdrs) {
 		snprintf(err, errlen, "filter '%s': out of memory", expr);
 		return -ENOMEM;
 	}
 	return 0;
 }
 
-/* Run one packet. Returns RUN_MATCH or RUN_NO, or RUN_BAD with WHY set. */
-static int engine_run(struct engine *e, const uint8_t *data, uint32_t caplen, uint32_t wirelen,
-		      struct pl_filter_run_result *res, char *why, size_t whylen)
+/* Whether the frame of record H fits in the batch as it stands. */
+static bool engine_fits(const struct engine *e, const struct pcap_pkthdr *h)
 {
-	struct pl_lens lens = { .caplen = caplen, .wirelen = wirelen };
-	int rc;
+	return e->n < BATCH_MAX && e->bytes + h->caplen <= BATCH_BYTES;
+}
 
-	if (caplen >= 14 && caplen <= PL_FILTER_RUN_XDP_MAX) {
-		struct xdp_md md = { .data = META_LEN, .data_end = META_LEN + caplen };
+/* Add a frame to the batch (engine_fits() said it fits). */
+static void engine_add(struct engine *e, const struct pcap_pkthdr *h, const uint8_t *data)
+{
+	memcpy(e->frames + e->bytes, data, h->caplen);
+	e->descs[e->n] = (struct desc){ .off = e->bytes, .caplen = h->caplen, .wirelen = h->len };
+	e->hdrs[e->n] = *h;
+	e->n++;
+	e->bytes += h->caplen;
+}
 
-		memcpy(e->xdp_buf, &lens, META_LEN);
-		memcpy(e->xdp_buf + META_LEN, data, caplen);
-		LIBBPF_OPTS(bpf_test_run_opts, t, .data_in = e->xdp_buf,
-			    .data_size_in = META_LEN + caplen, .ctx_in = &md,
-			    .ctx_size_in = sizeof(md), .repeat = 1);
-		rc = bpf_prog_test_run_opts(e->xdp_fd, &t);
-		if (rc) {
-			snprintf(why, whylen, "XDP test run of %u bytes: %s", caplen, strerror(errno));
-			return RUN_BAD;
-		}
-		if (t.retval == RUN_BAD) {
-			snprintf(why, whylen, "the XDP program did not get the whole %u-byte frame",
-				 caplen);
-			return RUN_BAD;
-		}
-		res->run_xdp++;
-		return (int)t.retval;
-	}
-	if (caplen > PL_FILTER_BUF_MAX) {
-		snprintf(why, whylen, "%u bytes, more than the %d a filter takes", caplen,
-			 PL_FILTER_BUF_MAX);
-		return RUN_BAD;
-	}
-	memcpy(e->frame, data, caplen);
+/* Run the batch: 0 with every descriptor's verdict set, or -errno with WHY
+ * set (then no frame of it ran). */
+static int engine_run(struct engine *e, struct pl_filter_run_result *res, char *why, size_t whylen)
+{
+	uint32_t n = e->n;
 	/* Syscall programs take neither data_in nor repeat. */
-	LIBBPF_OPTS(bpf_test_run_opts, t, .ctx_in = &lens, .ctx_size_in = sizeof(lens));
-	rc = bpf_prog_test_run_opts(e->buf_fd, &t);
-	if (rc) {
-		snprintf(why, whylen, "test run of %u bytes from the map buffer: %s", caplen,
-			 strerror(errno));
-		return RUN_BAD;
+	LIBBPF_OPTS(bpf_test_run_opts, t, .ctx_in = &n, .ctx_size_in = sizeof(n));
+
+	if (bpf_prog_test_run_opts(e->batch_fd, &t)) {
+		int rc = -errno;
+		snprintf(why, whylen, "test run of a batch of %u frames: %s", n, strerror(-rc));
+		return rc;
 	}
-	if (t.retval != RUN_MATCH && t.retval != RUN_NO) {
-		snprintf(why, whylen, "the buffer program could not read its frame");
-		return RUN_BAD;
-	}
-	res->run_buf++;
-	return (int)t.retval;
+	res->batches++;
+	return 0;
 }
 
 /* The file's timestamp precision, from its magic number: pcap files keep
@@ -407,14 +428,68 @@ static int output_close(struct output *o, bool keep, char *err, size_t errlen)
 	return rc;
 }
 
+/* The state of one --filter run. */
+struct run {
+	struct engine e;
+	struct output out;
+	const char *file;
+	unsigned warned, max_warnings;
+	struct pl_filter_run_result *res;
+};
+
+/* Packet number NR (1-based) could not be run: count and warn. */
+static void not_run(struct run *r, uint64_t nr, const char *why)
+{
+	r->res->errors++;
+	if (r->warned++ < r->max_warnings)
+		pl_log(PL_LOG_WARN, "%s: packet %llu not run: %s", r->file, (unsigned long long)nr, why);
+	else if (r->warned == r->max_warnings + 1)
+		pl_log(PL_LOG_WARN, "%s: more packets not run; the totals count them all", r->file);
+}
+
+/* Run what the batch holds, count the verdicts and write the matches, in
+ * capture order; the batch is empty after. Its frames are the packets just
+ * before res->packets + 1 - (those not run, which never entered a batch and
+ * are counted already). */
+static void flush(struct run *r, uint64_t first_nr)
+{
+	struct engine *e = &r->e;
+	char why[160];
+
+	if (!e->n)
+		return;
+	if (engine_run(e, r->res, why, sizeof(why))) {
+		for (uint32_t i = 0; i < e->n; i++)
+			not_run(r, first_nr + i, why);
+	} else {
+		for (uint32_t i = 0; i < e->n; i++) {
+			uint32_t v = e->descs[i].verdict;
+
+			if (v == VERDICT_NO)
+				continue;
+			if (v != VERDICT_MATCH) {
+				not_run(r, first_nr + i, "the batch program did not reach it");
+				continue;
+			}
+			r->res->matched++;
+			if (r->out.d) {
+				output_write(&r->out, &e->hdrs[i], e->frames + e->descs[i].off);
+				r->res->written++;
+			}
+		}
+	}
+	e->n = e->bytes = 0;
+}
+
 int pl_filter_run(const char *expr, const char *file, const struct pl_filter_run_opts *opts,
 		  struct pl_filter_run_result *res, char *err, size_t errlen)
 {
 	struct pl_filter_run_opts o = opts ? *opts : (struct pl_filter_run_opts){0};
-	unsigned max_warnings = o.max_warnings ? o.max_warnings : DEFAULT_MAX_WARNINGS;
-	struct engine e = { .xdp_fd = -1, .buf_fd = -1 };
-	struct output out = {0};
-	unsigned warned = 0;
+	struct run r = {
+		.e = { .batch_fd = -1 }, .file = file, .res = res,
+		.max_warnings = o.max_warnings ? o.max_warnings : DEFAULT_MAX_WARNINGS,
+	};
+	uint64_t first_nr = 1;      /* packet number of the batch's first frame */
 	bool looped = false;
 	uint64_t t0 = now_ns();
 	pcap_t *p;
@@ -426,11 +501,11 @@ int pl_filter_run(const char *expr, const char *file, const struct pl_filter_run
 	if (!p)
 		return -errno;
 	res->linktype = pcap_datalink(p);
-	rc = engine_build(&e, expr, p, err, errlen);
+	rc = engine_build(&r.e, expr, p, err, errlen);
 	if (rc)
 		goto out;
 	if (o.out) {
-		rc = output_open(&out, o.out, p, file_precision(file), err, errlen);
+		rc = output_open(&r.out, o.out, p, file_precision(file), err, errlen);
 		if (rc)
 			goto out;
 	}
@@ -441,7 +516,6 @@ int pl_filter_run(const char *expr, const char *file, const struct pl_filter_run
 	for (;;) {
 		struct pcap_pkthdr *h;
 		const u_char *data;
-		char why[160];
 		int n = pcap_next_ex(p, &h, &data);
 
 		if (n == PCAP_ERROR_BREAK)    /* end of the file */
@@ -454,25 +528,25 @@ int pl_filter_run(const char *expr, const char *file, const struct pl_filter_run
 			break;
 		}
 		res->packets++;
-		n = engine_run(&e, data, h->caplen, h->len, res, why, sizeof(why));
-		if (n == RUN_BAD) {
-			res->errors++;
-			if (warned++ < max_warnings)
-				pl_log(PL_LOG_WARN, "%s: packet %llu not run: %s", file,
-				       (unsigned long long)res->packets, why);
-			else if (warned == max_warnings + 1)
-				pl_log(PL_LOG_WARN, "%s: more packets not run; the totals count them all",
-				       file);
+		if (h->caplen > PL_FILTER_BUF_MAX) {
+			/* libpcap reads such frames only for link types whose
+			 * largest snap length is above it (USBPCAP, D-Bus). The
+			 * batch before it runs first: warnings in packet order. */
+			char why[96];
+			flush(&r, first_nr);
+			snprintf(why, sizeof(why), "%u bytes, more than the %d a filter takes",
+				 h->caplen, PL_FILTER_BUF_MAX);
+			not_run(&r, res->packets, why);
+			first_nr = res->packets + 1;
 			continue;
 		}
-		if (n != RUN_MATCH)
-			continue;
-		res->matched++;
-		if (out.d) {
-			output_write(&out, h, data);
-			res->written++;
+		if (!engine_fits(&r.e, h)) {
+			flush(&r, first_nr);
+			first_nr = res->packets;
 		}
+		engine_add(&r.e, h, data);
 	}
+	flush(&r, first_nr);
 	res->run_ns = now_ns() - t0;
 	if (!rc && res->errors) {
 		snprintf(err, errlen, "%s: %llu of %llu packets could not be run (not counted)", file,
@@ -480,13 +554,13 @@ int pl_filter_run(const char *expr, const char *file, const struct pl_filter_run
 		rc = -EIO;
 	}
 out:
-	if (out.tmp) {
+	if (r.out.tmp) {
 		/* A cut file or unrunnable packets keep what was matched, as
 		 * tcpdump -w keeps what it read; a failure before the loop
 		 * leaves nothing. */
 		char werr[256];
 		bool keep = looped && (!rc || rc == -EIO);
-		int wrc = output_close(&out, keep, werr, sizeof(werr));
+		int wrc = output_close(&r.out, keep, werr, sizeof(werr));
 		if (wrc && keep) {
 			if (!rc)
 				snprintf(err, errlen, "%s", werr);
@@ -495,7 +569,7 @@ out:
 			rc = rc ? rc : wrc;
 		}
 	}
-	engine_destroy(&e);
+	engine_destroy(&r.e);
 	pcap_close(p);
 	return rc;
 }

@@ -3,27 +3,19 @@
  * the eBPF path.
  *
  * The expression is compiled by libpcap for the capture's own link type and
- * snap length (filter.h), translated to C, built into one BPF object with two
- * programs and run once per packet with BPF_PROG_TEST_RUN, on the packet's
- * original bytes:
- *   - an XDP program for frames of 14 .. PL_FILTER_RUN_XDP_MAX bytes; the
- *     wire length travels in front of the frame as XDP metadata (data_meta),
- *     so one syscall runs one packet;
- *   - a BPF_PROG_TYPE_SYSCALL program for the others (shorter than an
- *     Ethernet header, or bigger than the kernel's linear test-run data, up to
- *     PL_FILTER_BUF_MAX bytes): the frame is copied into a memory-mapped
- *     array map value and the program reads it from there.
- * A packet that cannot be run is counted in errors and warned about; none
- * is skipped silently. Plain C, no Lua. */
+ * snap length (filter.h), translated to C (the PL_FILTER_BUF flavour) and
+ * built into one BPF object: a BPF_PROG_TYPE_SYSCALL program that walks a
+ * batch of frames (up to 8192, or 1.75 MB of them) held in a memory-mapped
+ * array map value with bpf_loop(), and writes each one's verdict beside it.
+ * One BPF_PROG_TEST_RUN runs a batch; every frame, from 1 byte to
+ * PL_FILTER_BUF_MAX, runs on its original bytes with its record's wire
+ * length. A packet that cannot be run is counted in errors and warned about;
+ * none is skipped silently. Plain C, no Lua. */
 #ifndef PKTLUA_FILTER_RUN_H
 #define PKTLUA_FILTER_RUN_H
 
 #include <stddef.h>
 #include <stdint.h>
-
-/* Largest frame the XDP program takes: BPF_PROG_TEST_RUN's linear XDP data
- * (PL_REPLAY_XDP_LINEAR_MAX) less the 8 bytes of metadata in front. */
-#define PL_FILTER_RUN_XDP_MAX (3520 - 8)
 
 /* Zero means the default. */
 struct pl_filter_run_opts {
@@ -34,8 +26,7 @@ struct pl_filter_run_opts {
 struct pl_filter_run_result {
 	uint64_t packets;        /* read from the file */
 	uint64_t matched;        /* the expression accepted them */
-	uint64_t run_xdp;        /* ran through the XDP program */
-	uint64_t run_buf;        /* ran through the map-buffer program */
+	uint64_t batches;        /* test runs of the batch program */
 	uint64_t errors;         /* could not be run (each warned about) */
 	uint64_t written;        /* to opts.out */
 	uint64_t run_ns;         /* time spent reading and running packets */
@@ -59,7 +50,8 @@ int pl_filter_run(const char *expr, const char *file, const struct pl_filter_run
 
 /* The C that --filter-c prints (malloc'd): EXPR translated for FILE's link
  * type and snap length, or for DLT_EN10MB and 262144 when FILE is NULL, as
- * the function flavours the engine uses. Returns NULL with errno set and a
+ * both flavours (PL_FILTER_PKT, what XDP and tc code calls, and
+ * PL_FILTER_BUF, what the engine runs). Returns NULL with errno set and a
  * message in ERR. */
 char *pl_filter_run_c(const char *expr, const char *file, char *err, size_t errlen);
 

@@ -65,10 +65,10 @@ static int filter_main(const char *expr, const char *file, const char *out)
 	printf("%llu packet%s matched\n", (unsigned long long)res.matched,
 	       res.matched == 1 ? "" : "s");
 	fflush(stdout);
-	pl_log(PL_LOG_INFO, "%s: %llu packets read, %llu matched, %llu through XDP, %llu from the "
-	       "map buffer, %llu not run; setup %.1f ms, run %.1f ms (%.0f packets/s)", file,
+	pl_log(PL_LOG_INFO, "%s: %llu packets read, %llu matched, in %llu batches, %llu not run; "
+	       "setup %.1f ms, run %.1f ms (%.0f packets/s)", file,
 	       (unsigned long long)res.packets, (unsigned long long)res.matched,
-	       (unsigned long long)res.run_xdp, (unsigned long long)res.run_buf,
+	       (unsigned long long)res.batches,
 	       (unsigned long long)res.errors, res.setup_ns / 1e6, res.run_ns / 1e6,
 	       res.run_ns ? res.packets * 1e9 / res.run_ns : 0.0);
 	if (rc) {
