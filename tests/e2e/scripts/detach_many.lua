@@ -1,6 +1,8 @@
--- detach_many.lua — two Programs, five tracepoint links (and a raw_tp): one
--- Program closed by the script, the other left to the exit, whose links
--- are detached all at once (pl_link__destroy_all). Both must be gone after.
+-- detach_many.lua — two Programs, four tracepoint links, a raw_tp and a
+-- perf_event sampler each: one Program closed by the script, the other left
+-- to the exit, whose links are detached all at once (pl_link__destroy_all)
+-- while a helper takes the emptied perf events (perf_release.h). Both must
+-- be gone after (exit_detach_many.test, exit_release.test).
 local bpf = require "pktlua"
 
 local src = [[
@@ -18,6 +20,7 @@ SEC("tracepoint/syscalls/sys_enter_read") int pl_many_read(void *ctx) { hit(); r
 SEC("tracepoint/syscalls/sys_enter_write") int pl_many_write(void *ctx) { hit(); return 0; }
 SEC("tracepoint/syscalls/sys_enter_close") int pl_many_close(void *ctx) { hit(); return 0; }
 SEC("raw_tp/sys_enter") int pl_many_raw(void *ctx) { hit(); return 0; }
+SEC("perf_event") int pl_many_sample(void *ctx) { hit(); return 0; }
 ]]
 local a = bpf.load { src = src, name = "a" }
 local b = bpf.load { src = src, name = "b" }
