@@ -315,15 +315,42 @@ static int file_precision(const char *file)
 	return PCAP_TSTAMP_PRECISION_NANO;
 }
 
-static pcap_t *open_capture(const char *file, char *err, size_t errlen)
+/* Why the FILE of our own: libpcap's reads go through stdio, whose 4 KB
+ * buffer makes a 24 MB capture 6,000 read() calls, a third of what the
+ * batched filter itself takes; a 1 MB buffer makes it 25. (glibc ignores
+ * setvbuf's size without a buffer of the caller's: *BUF is it, to be freed
+ * after pcap_close().) */
+#define READ_BUFFER (1u << 20)
+
+static pcap_t *open_capture(const char *file, char **buf, char *err, size_t errlen)
 {
 	char ebuf[PCAP_ERRBUF_SIZE] = "";
+	FILE *f = NULL;
 	pcap_t *p;
 
 	errno = 0;
-	p = pcap_open_offline_with_tstamp_precision(file, PCAP_TSTAMP_PRECISION_NANO, ebuf);
+	*buf = NULL;
+	if (strcmp(file, "-")) {
+		f = fopen(file, "rb");
+		if (!f) {
+			int e = errno;
+			snprintf(err, errlen, "%s: %s", file, strerror(e));
+			errno = e;
+			return NULL;
+		}
+		*buf = malloc(READ_BUFFER);
+		if (*buf)
+			setvbuf(f, *buf, _IOFBF, READ_BUFFER);
+		p = pcap_fopen_offline_with_tstamp_precision(f, PCAP_TSTAMP_PRECISION_NANO, ebuf);
+	} else {
+		p = pcap_open_offline_with_tstamp_precision(file, PCAP_TSTAMP_PRECISION_NANO, ebuf);
+	}
 	if (!p) {
 		int e = errno ? errno : EINVAL;
+		if (f)
+			fclose(f);           /* still ours when libpcap refuses it */
+		free(*buf);
+		*buf = NULL;
 		/* libpcap names the file for open errors, not for format ones. */
 		if (!strncmp(ebuf, file, strlen(file)))
 			snprintf(err, errlen, "%s", ebuf);
@@ -338,6 +365,7 @@ static pcap_t *open_capture(const char *file, char *err, size_t errlen)
 struct output {
 	const char *path;
 	char *tmp;
+	char *buf;               /* the FILE's buffer (READ_BUFFER bytes, as reads) */
 	pcap_t *dead;
 	pcap_dumper_t *d;
 	bool micro;
@@ -375,6 +403,9 @@ static int output_open(struct output *o, const char *path, pcap_t *in, int preci
 		snprintf(err, errlen, "%s: %s", path, strerror(e));
 		return -e;
 	}
+	o->buf = malloc(READ_BUFFER);
+	if (o->buf)
+		setvbuf(f, o->buf, _IOFBF, READ_BUFFER);
 	o->dead = pcap_open_dead_with_tstamp_precision(pcap_datalink(in), pcap_snapshot(in),
 						       precision);
 	if (o->dead)
@@ -411,6 +442,8 @@ static int output_close(struct output *o, bool keep, char *err, size_t errlen)
 		pcap_dump_close(o->d);
 		o->d = NULL;
 	}
+	free(o->buf);
+	o->buf = NULL;
 	if (o->dead)
 		pcap_close(o->dead);
 	o->dead = NULL;
@@ -492,12 +525,13 @@ int pl_filter_run(const char *expr, const char *file, const struct pl_filter_run
 	uint64_t first_nr = 1;      /* packet number of the batch's first frame */
 	bool looped = false;
 	uint64_t t0 = now_ns();
+	char *readbuf;
 	pcap_t *p;
 	int rc = 0;
 
 	memset(res, 0, sizeof(*res));
 	res->linktype = -1;
-	p = open_capture(file, err, errlen);
+	p = open_capture(file, &readbuf, err, errlen);
 	if (!p)
 		return -errno;
 	res->linktype = pcap_datalink(p);
@@ -571,20 +605,22 @@ out:
 	}
 	engine_destroy(&r.e);
 	pcap_close(p);
+	free(readbuf);
 	return rc;
 }
 
 char *pl_filter_run_c(const char *expr, const char *file, char *err, size_t errlen)
 {
 	pcap_t *p = NULL;
-	char *c;
+	char *readbuf = NULL, *c;
 
-	if (file && !(p = open_capture(file, err, errlen)))
+	if (file && !(p = open_capture(file, &readbuf, err, errlen)))
 		return NULL;
 	c = translate(expr, p, PL_FILTER_PKT | PL_FILTER_BUF, err, errlen);
 	if (p) {
 		int e = errno;
 		pcap_close(p);
+		free(readbuf);
 		errno = e;
 	}
 	return c;
