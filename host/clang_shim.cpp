@@ -236,6 +236,9 @@ int pl_cc_compile(const struct pl_cc_input *in, struct pl_cc_output *out)
 	LLVMInitializeBPFTarget();
 	LLVMInitializeBPFTargetMC();
 	LLVMInitializeBPFAsmPrinter();
+	// Inline asm with instructions in it (may_goto, as libbpf's can_loop
+	// emits; hand-written BPF) needs the assembler to emit the object.
+	LLVMInitializeBPFAsmParser();
 
 	// Arguments: ours, then the caller's (later ones win), then the input.
 	llvm::BumpPtrAllocator alloc;

@@ -57,6 +57,34 @@ t.run {
     t.eq(rc2, 1, "repeat")
   end,
 
+  inline_asm_with_instructions = function()
+    -- may_goto in inline asm (libbpf's can_loop): the compiler shim must
+    -- assemble it, and the kernel bounds the loop, not the verifier.
+    local q <close> = bpf.load [[
+#include <pktlua/xdp.h>
+#define can_loop ({ __label__ l_break, l_continue; int ret_ = 1; \
+	asm volatile goto("may_goto %l[l_break]" :::: l_break); goto l_continue; \
+	l_break: ret_ = 0; l_continue:; ret_; })
+/* Walk a chain of length bytes (each: skip it and that many more). */
+SEC("xdp") int hops(struct xdp_md *ctx)
+{
+	unsigned char *d = (void *)(long)ctx->data, *e = (void *)(long)ctx->data_end;
+	unsigned long long i = 0;
+	int n = 0;
+	while (can_loop) {
+		unsigned char *q = d + i;
+		if (i > 4096 || q + 1 > e)
+			break;
+		n++;
+		i += q[0] + 1;
+	}
+	return n;
+}
+]]
+    -- 40 one-byte hops over zeros, then 'x' (120) jumps past the end.
+    t.eq(q.progs.hops:run(("\0"):rep(40) .. ("x"):rep(24)), 41, "a may_goto loop's trips")
+  end,
+
   run_checks_its_input = function()
     t.checkerr("at least 14 bytes", function() p.progs.judge:run("short") end)
     t.checkerr("bad argument #1", function() p.progs.judge:run(nil) end)
