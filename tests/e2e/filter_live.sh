@@ -37,7 +37,9 @@ fail() { echo "FAIL: $*"; exit 1; }
 for ns in "$A" "$B"; do
   ip netns add "$ns" || fail "ip netns add $ns"
   # Addresses usable at once: no duplicate address detection to wait for.
-  ip netns exec "$ns" sysctl -qw net.ipv6.conf.default.accept_dad=0 net.ipv6.conf.all.accept_dad=0
+  # (/proc/sys, not sysctl: procps may not be installed)
+  ip netns exec "$ns" sh -c 'echo 0 >/proc/sys/net/ipv6/conf/default/accept_dad &&
+                             echo 0 >/proc/sys/net/ipv6/conf/all/accept_dad' || fail "accept_dad in $ns"
   ip -n "$ns" link set lo up
 done
 ip -n "$A" link add va type veth peer name vb netns "$B" || fail "veth pair"
