@@ -40,11 +40,14 @@ struct bpf_program;
  *                                        unsigned int wirelen);
  *     for when the wire length is known to be more than was captured.
  *
- * PL_FILTER_BUF — a buffer that is a BPF map value of PL_FILTER_BUF_MAX bytes
- * (for frames larger than BPF_PROG_TEST_RUN's linear data takes):
+ * PL_FILTER_BUF — a frame in a BPF map value, with PL_FILTER_BUF_MAX bytes
+ * readable from BUF on (what --filter's batch program runs):
  *   static __always_inline int NAME__buf(const unsigned char *buf,
- *                                        unsigned int caplen, unsigned int wirelen);
- *     caplen > PL_FILTER_BUF_MAX rejects.
+ *                                        const unsigned int *caplen, unsigned int wirelen);
+ *     *CAPLEN is the captured length, read again at every bounds check (a
+ *     map value too, in --filter: the verifier then learns nothing from the
+ *     checks, which keeps loops cheap to verify); *caplen > PL_FILTER_BUF_MAX
+ *     rejects.
  *
  * Each returns classic BPF's return value: 0 for no match, non-zero (the snap
  * length the filter asks for) on a match. */

@@ -100,7 +100,7 @@ static const char program_text[] =
 	"\tunsigned int off = d->off;\n"
 	"\tif (off > PL_BATCH_BYTES)\n"
 	"\t\treturn 0;                 /* verdict stays 0: not run */\n"
-	"\td->verdict = pl_match__buf(f->bytes + off, d->caplen, d->wirelen) ? 2 : 1;\n"
+	"\td->verdict = pl_match__buf(f->bytes + off, &d->caplen, d->wirelen) ? 2 : 1;\n"
 	"\treturn 0;\n"
 	"}\n"
 	"\n"

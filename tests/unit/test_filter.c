@@ -197,7 +197,7 @@ static void test_refusals(void)
 /* ---- (b) differential against libpcap ------------------------------------- */
 
 typedef int (*pkt_fn)(const void *, const void *, unsigned int);
-typedef int (*buf_fn)(const unsigned char *, unsigned int, unsigned int);
+typedef int (*buf_fn)(const unsigned char *, const unsigned int *, unsigned int);
 
 static uint64_t rng = 0x9e3779b97f4a7c15ull;
 
@@ -340,7 +340,7 @@ static int write_lib(FILE *f, const struct lt *lt, struct bpf_program *progs, co
 		names[n++] = exprs[i];
 	}
 	fprintf(f, "typedef int (*pkt_fn)(const void *, const void *, unsigned int);\n"
-		   "typedef int (*buf_fn)(const unsigned char *, unsigned int, unsigned int);\n"
+		   "typedef int (*buf_fn)(const unsigned char *, const unsigned int *, unsigned int);\n"
 		   "int pl_n = %d;\npkt_fn pl_pkt[] = {", n);
 	for (int i = 0; i < n; i++)
 		fprintf(f, "f%d__len, ", i);
@@ -368,7 +368,7 @@ static void compare_one(const char *expr, const struct bpf_program *prog, pkt_fn
 	take();
 	memset(bigbuf, 0xa5, caplen + 8 < PL_FILTER_BUF_MAX ? caplen + 8 : PL_FILTER_BUF_MAX);
 	memcpy(bigbuf, pkt, caplen);
-	int got_buf = bf(bigbuf, caplen, wirelen);
+	int got_buf = bf(bigbuf, &caplen, wirelen);
 	unsigned long trips = take();
 	int got_pkt = caplen <= 0xffff ? pf(pkt, pkt + caplen, wirelen) : -1;
 
