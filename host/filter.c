@@ -141,14 +141,32 @@ static int refuse(char *err, size_t errlen, unsigned int pc, const struct bpf_in
 	return -EINVAL;
 }
 
-/* Linux's ancillary-data offsets (SKF_AD_OFF, SKF_NET_OFF, SKF_LL_OFF are
- * -0x1000, -0x100000, -0x200000): classic BPF on a socket reads skb metadata
- * there. libpcap's userland interpreter does not have that data, and
- * neither do our flavours: such a load is refused rather than read as a
- * (huge, always out of range) packet offset. */
-static bool is_ancillary(uint32_t k)
+/* Linux's ancillary data: classic BPF on a socket reads skb metadata
+ * (protocol, VLAN tag, ...) with absolute loads at SKF_AD_OFF (-0x1000) plus
+ * one of the kernel's SKF_AD_* codes (below SKF_AD_MAX, 64), and bytes
+ * relative to the network or link-layer header at SKF_NET_OFF (-0x100000)
+ * and SKF_LL_OFF (-0x200000) on. libpcap emits such loads only for live
+ * Linux captures; neither its userland interpreter nor our flavours have
+ * that data, so such a load is refused rather than read as a (huge, always
+ * out of range) packet offset, which would quietly answer "no match" where
+ * a socket filter would have looked at the skb.
+ *
+ * Other offsets past any packet are not refused: libpcap's own code for
+ * some link types (Juniper's, BACnet MS/TP) loads at X + 0xfffffffe, which
+ * its interpreter, tcpdump -r's, takes as out of range, rejecting the
+ * packet; the translation does the same (the load "ends past what packet
+ * pointers reach" / "past any captured byte"). */
+#define PL_SKF_LL_OFF ((uint32_t)-0x200000)
+#define PL_SKF_AD_OFF ((uint32_t)-0x1000)
+#define PL_SKF_AD_MAX 64u
+
+static const char *linux_only(uint16_t code, uint32_t k)
 {
-	return k >= (uint32_t)-0x200000;
+	if (k >= PL_SKF_LL_OFF && k < PL_SKF_AD_OFF)
+		return "a Linux network- or link-header-relative load (SKF_NET_OFF/SKF_LL_OFF), which only a socket filter in the kernel can do";
+	if (BPF_MODE(code) == BPF_ABS && k >= PL_SKF_AD_OFF && k < PL_SKF_AD_OFF + PL_SKF_AD_MAX)
+		return "a Linux ancillary-data load (SKF_AD_OFF + code), which only a socket filter in the kernel can do";
+	return NULL;
 }
 
 /* Where a JA goes: pc + 1 + k in 32-bit arithmetic, as the interpreter's
@@ -182,9 +200,8 @@ static int check_prog(const struct bpf_program *prog, bool *target, bool *has_lo
 			case BPF_LD | BPF_H | BPF_IND:
 			case BPF_LD | BPF_B | BPF_IND:
 			case BPF_LDX | BPF_B | BPF_MSH:
-				if (is_ancillary(in->k))
-					return refuse(err, errlen, pc, in,
-						      "a Linux ancillary-data load (SKF_AD_OFF/SKF_NET_OFF/SKF_LL_OFF), which only a socket filter in the kernel can do");
+				if (linux_only(c, in->k))
+					return refuse(err, errlen, pc, in, linux_only(c, in->k));
 				break;
 			case BPF_LD | BPF_W | BPF_LEN:
 			case BPF_LDX | BPF_W | BPF_LEN:

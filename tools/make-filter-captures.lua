@@ -29,6 +29,8 @@
 --   ppp.pcap             PPP (IPv4, IPv6, LCP)
 --   radiotap.pcap        IEEE802_11_RADIO: radiotap + 802.11 data frames
 --                        (LLC/SNAP IP, QoS, 4-address), beacons, ACKs
+--   juniper_vs.pcap      JUNIPER_VS: Juniper's "MGC" header + IP (libpcap's
+--                        code for it loads at X + 0xfffffffe: out of range)
 -- Files for the error cases (not in the agreement set):
 --   mixed_linktypes.pcapng  interfaces of two link types (Ethernet, RAW)
 --   cut_mid_record.pcap     eth_le_micro.pcap cut in the middle of a record
@@ -376,6 +378,16 @@ do  -- PPP: address 0xff, control 0x03, protocol
     end
   end
   report("ppp.pcap", w.close())
+end
+
+do  -- JUNIPER_VS: magic "MGC", a flags byte, then the packet
+  seed(21)
+  local w = pcap_file("juniper_vs.pcap", { linktype = 232 })
+  for _ = 1, 600 do
+    local _, pkt = ip_packet()
+    w.write("MGC" .. string.char(pick { 0, 1, 0x80, 0x81 }) .. (chance(0.5) and "\0\0" or "") .. pkt)
+  end
+  report("juniper_vs.pcap", w.close())
 end
 
 do  -- IEEE802_11_RADIO: radiotap (flags, rate, channel, signal) + 802.11

@@ -20,7 +20,8 @@ mkdir -p "$caps"
   echo "FAIL: cannot generate the captures"; exit 1; }
 
 captures=(eth_le_micro.pcap eth_be_nano.pcap eth_cuts.pcap eth_snap64.pcap eth_2if.pcapng
-          sll.pcap sll2.pcap raw.pcap null_le.pcap null_be.pcap loop.pcap ppp.pcap radiotap.pcap)
+          sll.pcap sll2.pcap raw.pcap null_le.pcap null_be.pcap loop.pcap ppp.pcap radiotap.pcap
+          juniper_vs.pcap)
 
 . "$here/tests/e2e/filter_agree.sh"
 agree_all "$caps" "${captures[@]}"

@@ -54,6 +54,8 @@ static const struct lt lts[] = {
 	{ DLT_RAW, "RAW", 0 },
 	{ DLT_NULL, "NULL", 4 },
 	{ DLT_PPP, "PPP", 4 },
+	/* libpcap's code for it loads at X + 0xfffffffe (out of range). */
+	{ DLT_JUNIPER_VS, "JUNIPER_VS", 4 },
 };
 
 /* Expressions some link types do not have (libpcap says so). */
@@ -123,7 +125,18 @@ static void test_refusals(void)
 	anc[0] = (struct bpf_insn)BPF_STMT(BPF_LD | BPF_B | BPF_IND, (uint32_t)-0x100000 + 9);
 	c = pl_filter_to_c(&prog, "f", NULL, PL_FILTER_BUF, err, sizeof(err));
 	CHECK(!c);
-	CHECK_STR_CONTAINS(err, "ancillary");
+	CHECK_STR_CONTAINS(err, "SKF_NET_OFF");
+
+	/* X + 0xfffffffe, as libpcap emits for Juniper and BACnet link types:
+	 * no socket-filter meaning, out of range, translated (and rejecting,
+	 * which the differential test checks against libpcap for JUNIPER_VS). */
+	anc[0] = (struct bpf_insn)BPF_STMT(BPF_LD | BPF_B | BPF_IND, 0xfffffffeu);
+	c = pl_filter_to_c(&prog, "f", NULL, PL_FILTER_PKT | PL_FILTER_BUF, err, sizeof(err));
+	CHECK_MSG(c != NULL, "%s", err);
+	free(c);
+	c = pl_filter_expr_to_c("tcp port 80", DLT_JUNIPER_VS, 0, "j", PL_FILTER_PKT, err, sizeof(err));
+	CHECK_MSG(c != NULL, "%s", err);
+	free(c);
 
 	struct bpf_insn jmp[] = {
 		BPF_STMT(BPF_LD | BPF_IMM, 1),
@@ -309,6 +322,9 @@ static size_t relink(const struct lt *lt, const unsigned char *eth, size_t n, un
 		out[1] = 0x03;
 		out[2] = 0;
 		out[3] = type == 0x86dd ? 0x57 : 0x21;
+		break;
+	case DLT_JUNIPER_VS:
+		memcpy(out, "MGC", 3);   /* Juniper's magic; flags 0 */
 		break;
 	}
 	memcpy(out + lt->hdr, eth + l3, n - l3);
