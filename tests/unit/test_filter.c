@@ -39,6 +39,12 @@ static const char *const exprs[] = {
 	"ip6[6] = 58", "icmp6 and ip6[40] = 128", "ip and ip[9] = 17 and udp[0:2] > 1023",
 	"tcp[((tcp[12:1] & 0xf0) >> 2):4] = 0x47455420",
 	"ether[70000] = 1", "ether proto 0x88cc", "mpls", "pppoes",
+	/* Rarer primitives (libpcap refuses some for some link types). */
+	"mpls 100 and ip", "pppoed", "pppoes 7 and ip6", "geneve", "geneve 10 and ip",
+	"llc", "stp", "iso", "isis", "decnet", "atalk", "ipx", "netbeui", "arp or rarp",
+	"ip6 protochain 44", "ip6 protochain 0 or ip6 protochain 60", "ip proto \\tcp",
+	"icmp6[icmp6type] = icmp6-echo", "icmp[icmpcode] != 0", "ip[ip[0] & 0xf] = 0",
+	"ether[12:2] = 0x8100 and ether[14:2] & 0xfff = 100", "ip6 multicast", "ether src 02:00:00:00:00:02",
 };
 
 /* The link types the tests cover, with one expression list each. */
@@ -61,8 +67,15 @@ static const struct lt lts[] = {
 /* Expressions some link types do not have (libpcap says so). */
 static bool link_specific(const char *e)
 {
-	return strstr(e, "ether") || strstr(e, "vlan") || !strcmp(e, "arp") || !strcmp(e, "mpls") ||
-	       !strcmp(e, "pppoes");
+	static const char *const words[] = {
+		"ether", "vlan", "arp", "mpls", "pppoe", "llc", "stp", "iso", "isis", "decnet",
+		"atalk", "ipx", "netbeui",
+	};
+
+	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+		if (strstr(e, words[i]))
+			return true;
+	return false;
 }
 
 /* ---- (a) compile, translate, refuse ---------------------------------------- */
