@@ -483,6 +483,28 @@ static void test_differential(void)
 						    pn + rnd() % 3 * 40);
 			}
 		}
+		/* More IPv6 extension headers than the protochain loop takes:
+		 * PL_FILTER_LOOP_MAX + 6 destination-options headers, then TCP.
+		 * Past the bound the packet is rejected (compare_one checks it),
+		 * the only place it differs from libpcap. */
+		if (lts[l].dlt == DLT_EN10MB) {
+			unsigned char *q = eth;
+			unsigned int hops = PL_FILTER_LOOP_MAX + 6, plen = hops * 8 + 20;
+
+			memset(eth, 0, PKT_CAP);
+			memcpy(q, "\x02\0\0\0\0\x01\x02\0\0\0\0\x02\x86\xdd", 14);
+			q += 14;
+			q[0] = 0x60, q[4] = plen >> 8, q[5] = plen & 0xff, q[6] = 60, q[7] = 64;
+			q[8] = 0xfe, q[9] = 0x80, q[23] = 1, q[24] = 0xfe, q[25] = 0x80, q[39] = 2;
+			q += 40;
+			for (unsigned int h = 0; h < hops; h++, q += 8)
+				q[0] = h + 1 < hops ? 60 : 6;        /* next header; length 0 */
+			q[12] = 0x50, q[13] = 0x02;                  /* TCP SYN */
+			size_t deep = 14 + 40 + plen;
+			for (int e = 0; e < n; e++)
+				compare_one(names[e], &progs[e], pf[e], bf[e], take, bigbuf, eth, deep, deep);
+			CHECK(beyond_bound > 0);
+		}
 		/* Big frames: only the BUF flavour past 64 KB. */
 		size_t en = craft(0, eth);
 		memset(eth + en, 0x47, PKT_CAP - en);
