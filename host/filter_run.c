@@ -20,6 +20,7 @@
 #undef bpf_insn
 
 #include "compiler.h"
+#include "pcap_file.h"
 #include "loader.h"
 #include "log.h"
 
@@ -54,8 +55,8 @@ enum { VERDICT_NOT_RUN = 0, VERDICT_NO = 1, VERDICT_MATCH = 2 };
  * pl_match__buf). Self-contained on purpose: without <vmlinux.h> clang
  * parses a few hundred lines, not 100k.
  *
- * Why batches: BPF_PROG_TEST_RUN costs ~450 ns a call here (copy in, run,
- * copy out), many times what a filter of tens of instructions takes. So the
+ * Why batches: BPF_PROG_TEST_RUN costs 0.5-1.2 us a call here (copy in,
+ * run, copy out), many times what a filter of tens of instructions takes. So the
  * host copies up to BATCH_MAX frames into a memory-mapped array map value
  * and one test run of a syscall program walks them with bpf_loop(), writing
  * each frame's verdict next to its offset and lengths; -w writes the
@@ -315,57 +316,11 @@ static int file_precision(const char *file)
 	return PCAP_TSTAMP_PRECISION_NANO;
 }
 
-/* Why the FILE of our own: libpcap's reads go through stdio, whose 4 KB
- * buffer makes a 24 MB capture 6,000 read() calls, a third of what the
- * batched filter itself takes; a 1 MB buffer makes it 25. (glibc ignores
- * setvbuf's size without a buffer of the caller's: *BUF is it, to be freed
- * after pcap_close().) */
-#define READ_BUFFER (1u << 20)
-
-static pcap_t *open_capture(const char *file, char **buf, char *err, size_t errlen)
-{
-	char ebuf[PCAP_ERRBUF_SIZE] = "";
-	FILE *f = NULL;
-	pcap_t *p;
-
-	errno = 0;
-	*buf = NULL;
-	if (strcmp(file, "-")) {
-		f = fopen(file, "rb");
-		if (!f) {
-			int e = errno;
-			snprintf(err, errlen, "%s: %s", file, strerror(e));
-			errno = e;
-			return NULL;
-		}
-		*buf = malloc(READ_BUFFER);
-		if (*buf)
-			setvbuf(f, *buf, _IOFBF, READ_BUFFER);
-		p = pcap_fopen_offline_with_tstamp_precision(f, PCAP_TSTAMP_PRECISION_NANO, ebuf);
-	} else {
-		p = pcap_open_offline_with_tstamp_precision(file, PCAP_TSTAMP_PRECISION_NANO, ebuf);
-	}
-	if (!p) {
-		int e = errno ? errno : EINVAL;
-		if (f)
-			fclose(f);           /* still ours when libpcap refuses it */
-		free(*buf);
-		*buf = NULL;
-		/* libpcap names the file for open errors, not for format ones. */
-		if (!strncmp(ebuf, file, strlen(file)))
-			snprintf(err, errlen, "%s", ebuf);
-		else
-			snprintf(err, errlen, "%s: %s", file, ebuf);
-		errno = e;
-	}
-	return p;
-}
-
 /* The output: a temporary file next to OUT, renamed over it on success. */
 struct output {
 	const char *path;
 	char *tmp;
-	char *buf;               /* the FILE's buffer (READ_BUFFER bytes, as reads) */
+	char *buf;               /* the FILE's buffer (as big as the reader's) */
 	pcap_t *dead;
 	pcap_dumper_t *d;
 	bool micro;
@@ -403,9 +358,9 @@ static int output_open(struct output *o, const char *path, pcap_t *in, int preci
 		snprintf(err, errlen, "%s: %s", path, strerror(e));
 		return -e;
 	}
-	o->buf = malloc(READ_BUFFER);
+	o->buf = malloc(PL_PCAP_READ_BUFFER);
 	if (o->buf)
-		setvbuf(f, o->buf, _IOFBF, READ_BUFFER);
+		setvbuf(f, o->buf, _IOFBF, PL_PCAP_READ_BUFFER);
 	o->dead = pcap_open_dead_with_tstamp_precision(pcap_datalink(in), pcap_snapshot(in),
 						       precision);
 	if (o->dead)
@@ -531,7 +486,7 @@ int pl_filter_run(const char *expr, const char *file, const struct pl_filter_run
 
 	memset(res, 0, sizeof(*res));
 	res->linktype = -1;
-	p = open_capture(file, &readbuf, err, errlen);
+	p = pl_pcap_open_offline(file, &readbuf, err, errlen);
 	if (!p)
 		return -errno;
 	res->linktype = pcap_datalink(p);
@@ -614,7 +569,7 @@ char *pl_filter_run_c(const char *expr, const char *file, char *err, size_t errl
 	pcap_t *p = NULL;
 	char *readbuf = NULL, *c;
 
-	if (file && !(p = open_capture(file, &readbuf, err, errlen)))
+	if (file && !(p = pl_pcap_open_offline(file, &readbuf, err, errlen)))
 		return NULL;
 	c = translate(expr, p, PL_FILTER_PKT | PL_FILTER_BUF, err, errlen);
 	if (p) {

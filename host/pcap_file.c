@@ -13,6 +13,7 @@
 
 struct pl_pcap_reader {
 	pcap_t *pcap;
+	char *buf;             /* the stdio buffer libpcap reads through */
 	uint64_t count;
 	char *file;
 	char err[PCAP_ERRBUF_SIZE + 256];
@@ -28,9 +29,50 @@ struct pl_pcap_writer {
 
 /* ---- reader --------------------------------------------------------------- */
 
-struct pl_pcap_reader *pl_pcap_reader__open(const char *file, char *err, size_t errlen)
+/* Why a FILE of our own: libpcap reads through stdio, and glibc's 4 KB
+ * buffer made a 24 MB capture 6,135 read() calls, a third of what --filter's
+ * batched run of it took; with 1 MB, 47. glibc ignores setvbuf's size
+ * unless the caller gives the buffer, hence *BUF. */
+pcap_t *pl_pcap_open_offline(const char *file, char **buf, char *err, size_t errlen)
 {
 	char perr[PCAP_ERRBUF_SIZE] = "";
+	FILE *f = NULL;
+	pcap_t *p;
+
+	*buf = NULL;
+	errno = 0;
+	if (strcmp(file, "-")) {
+		f = fopen(file, "rb");
+		if (!f) {
+			int e = errno;
+			snprintf(err, errlen, "%s: %s", file, strerror(e));
+			errno = e;
+			return NULL;
+		}
+		*buf = malloc(PL_PCAP_READ_BUFFER);
+		if (*buf)
+			setvbuf(f, *buf, _IOFBF, PL_PCAP_READ_BUFFER);
+		p = pcap_fopen_offline_with_tstamp_precision(f, PCAP_TSTAMP_PRECISION_NANO, perr);
+	} else {
+		p = pcap_open_offline_with_tstamp_precision(file, PCAP_TSTAMP_PRECISION_NANO, perr);
+	}
+	if (!p) {
+		if (f)
+			fclose(f);           /* still ours when libpcap refuses it */
+		free(*buf);
+		*buf = NULL;
+		/* libpcap's messages often start with the file name already. */
+		if (!strncmp(perr, file, strlen(file)))
+			snprintf(err, errlen, "%s", perr);
+		else
+			snprintf(err, errlen, "%s: %s", file, perr);
+		errno = EINVAL;
+	}
+	return p;
+}
+
+struct pl_pcap_reader *pl_pcap_reader__open(const char *file, char *err, size_t errlen)
+{
 	struct pl_pcap_reader *r = calloc(1, sizeof(*r));
 
 	if (!r || !(r->file = strdup(file))) {
@@ -39,15 +81,11 @@ struct pl_pcap_reader *pl_pcap_reader__open(const char *file, char *err, size_t 
 		errno = ENOMEM;
 		return NULL;
 	}
-	r->pcap = pcap_open_offline_with_tstamp_precision(file, PCAP_TSTAMP_PRECISION_NANO, perr);
+	r->pcap = pl_pcap_open_offline(file, &r->buf, err, errlen);
 	if (!r->pcap) {
-		/* libpcap's messages often start with the file name already. */
-		if (!strncmp(perr, file, strlen(file)))
-			snprintf(err, errlen, "%s", perr);
-		else
-			snprintf(err, errlen, "%s: %s", file, perr);
+		int e = errno;
 		pl_pcap_reader__close(r);
-		errno = EINVAL;
+		errno = e;
 		return NULL;
 	}
 	return r;
@@ -87,6 +125,7 @@ void pl_pcap_reader__close(struct pl_pcap_reader *r)
 		return;
 	if (r->pcap)
 		pcap_close(r->pcap);
+	free(r->buf);
 	free(r->file);
 	free(r);
 }

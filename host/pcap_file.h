@@ -28,6 +28,15 @@ struct pl_pcap_pkt {
 
 /* Open FILE (pcap or pcapng, any timestamp precision). */
 struct pl_pcap_reader *pl_pcap_reader__open(const char *file, char *err, size_t errlen);
+
+/* What pl_pcap_reader__open() opens with, for code that needs libpcap's own
+ * handle (struct pcap is pcap_t): FILE ("-" is standard input) as a libpcap
+ * handle with nanosecond timestamps, read through a PL_PCAP_READ_BUFFER
+ * stdio buffer that is *BUF (free() it after pcap_close(); NULL for stdin).
+ * NULL with errno set and ERR naming the file and the reason. */
+#define PL_PCAP_READ_BUFFER (1u << 20)
+struct pcap;
+struct pcap *pl_pcap_open_offline(const char *file, char **buf, char *err, size_t errlen);
 /* The next packet: 1 and *PKT filled, 0 at the end of the file, or -EIO for
  * a truncated or corrupt file (the message, naming the file and the packet
  * number, is in pl_pcap_reader__error()). */
