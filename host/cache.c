@@ -110,22 +110,28 @@ static void kernel_build_id(char *out, size_t len)
 
 void pl_cache_kernel_ident(char *buf, size_t len)
 {
+	/* The kernel does not change under a running process: made once, for
+	 * every bpf.load's key. */
+	static char ident[512];
 	struct utsname u;
 	struct stat st;
 	char btf[32], build_id[2 * 64 + 1];
 
-	if (uname(&u))
-		memset(&u, 0, sizeof(u));
-	/* The size, not the contents: reading 5 MB per run would cost more than
-	 * the cache saves, and a rebuilt kernel changes uname's version (build
-	 * number and date) anyway. */
-	if (stat(KERNEL_BTF, &st))
-		snprintf(btf, sizeof(btf), "no-btf");
-	else
-		snprintf(btf, sizeof(btf), "btf:%lld", (long long)st.st_size);
-	kernel_build_id(build_id, sizeof(build_id));
-	snprintf(buf, len, "%s|%s|%s|%s|build-id:%s", u.release, u.version, u.machine, btf,
-		 build_id);
+	if (!ident[0]) {
+		if (uname(&u))
+			memset(&u, 0, sizeof(u));
+		/* The size, not the contents: reading 5 MB per run would cost more
+		 * than the cache saves, and the build ID below tells rebuilds
+		 * apart. */
+		if (stat(KERNEL_BTF, &st))
+			snprintf(btf, sizeof(btf), "no-btf");
+		else
+			snprintf(btf, sizeof(btf), "btf:%lld", (long long)st.st_size);
+		kernel_build_id(build_id, sizeof(build_id));
+		snprintf(ident, sizeof(ident), "%s|%s|%s|%s|build-id:%s", u.release, u.version,
+			 u.machine, btf, build_id);
+	}
+	snprintf(buf, len, "%s", ident);
 }
 
 /* --- the key --------------------------------------------------------------- */
