@@ -2,8 +2,8 @@
 # binary, so pktlua never reads its source tree at run time. The generated file
 # also holds pl_embedded_digest, the SHA-256 of the embedded headers and of the
 # DIGEST files (the compile cache's build identity; see tools/embed.c).
-add_executable(pl_embed ${CMAKE_SOURCE_DIR}/tools/embed.c ${CMAKE_SOURCE_DIR}/host/sha256.c)
-target_include_directories(pl_embed PRIVATE ${CMAKE_SOURCE_DIR}/host)
+add_executable(pl_embed ${CMAKE_SOURCE_DIR}/tools/embed.c ${CMAKE_SOURCE_DIR}/host/base/sha256.c)
+target_include_directories(pl_embed PRIVATE ${CMAKE_SOURCE_DIR}/host/base)
 
 # pktlua_embed(OUT <file.c> FILES <name>=<path> ... [DIGEST <label>=<path> ...])
 function(pktlua_embed)
