@@ -3,7 +3,7 @@
 # also holds pl_embedded_digest, the SHA-256 of the embedded headers and of the
 # DIGEST files (the compile cache's build identity; see tools/embed.c).
 add_executable(pl_embed ${CMAKE_SOURCE_DIR}/tools/embed.c ${CMAKE_SOURCE_DIR}/host/base/sha256.c)
-target_include_directories(pl_embed PRIVATE ${CMAKE_SOURCE_DIR}/host/base)
+target_include_directories(pl_embed PRIVATE ${CMAKE_SOURCE_DIR}/host)
 
 # pktlua_embed(OUT <file.c> FILES <name>=<path> ... [DIGEST <label>=<path> ...])
 function(pktlua_embed)

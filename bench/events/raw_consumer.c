@@ -3,7 +3,7 @@
  * ring_buffer__poll() and a C callback that copies the record and counts it.
  * usage: raw_consumer DIR N [RING_BYTES [RATE]]   (DIR holds events.bpf.c,
  * plgetppid) */
-#include "compiler.h"
+#include "compile/compiler.h"
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>

@@ -7,8 +7,8 @@
  *            (the floor: what the kernel costs);
  *   replay — pl_replay_file() on the capture (read + convert + test run).
  * Run by bench/replay/run.sh; needs root. */
-#include "pcap_file.h"
-#include "replay.h"
+#include "packets/pcap_file.h"
+#include "packets/replay.h"
 
 #include <bpf/bpf.h>
 #include <errno.h>

@@ -1,5 +1,5 @@
 /* embedded.c — lookup in the build-time table of embedded files. */
-#include "embedded.h"
+#include "base/embedded.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,5 +1,5 @@
 /* log.c — levelled logging to stderr, libbpf routed through it. */
-#include "log.h"
+#include "base/log.h"
 
 #include <bpf/libbpf.h>
 #include <stdarg.h>

@@ -1,6 +1,6 @@
 /* sha256.c — SHA-256 as FIPS 180-4 describes it: 64-byte blocks, 64 rounds,
  * big-endian words, a 0x80 byte, zeros and the bit length as padding. */
-#include "sha256.h"
+#include "base/sha256.h"
 
 #include <string.h>
 

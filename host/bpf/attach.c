@@ -3,8 +3,8 @@
  *
  * The kinds live one per file (attach_tracing.c, attach_uprobe.c, ...); this
  * is the one table that lists them. */
-#include "attach.h"
-#include "attach_kind.h"
+#include "bpf/attach.h"
+#include "bpf/attach_kind.h"
 
 #include <bpf/libbpf.h>
 #include <errno.h>

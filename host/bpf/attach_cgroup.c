@@ -1,8 +1,8 @@
 /* attach_cgroup.c — cgroup programs (cgroup_skb/ingress|egress, cgroup/...,
  * sockops) on a cgroup v2 directory, as BPF links: they leave the cgroup
  * when the process ends. */
-#include "attach_kind.h"
-#include "mounts.h"
+#include "bpf/attach_kind.h"
+#include "bpf/mounts.h"
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>

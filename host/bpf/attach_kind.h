@@ -10,7 +10,7 @@
 #ifndef PKTLUA_ATTACH_KIND_H
 #define PKTLUA_ATTACH_KIND_H
 
-#include "attach.h"
+#include "bpf/attach.h"
 
 #include <stdbool.h>
 #include <stddef.h>

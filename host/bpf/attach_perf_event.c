@@ -3,7 +3,7 @@
  *
  * Each perf event fd goes into a libbpf link that owns it, so closing the
  * link disables and closes the event too. */
-#include "attach_kind.h"
+#include "bpf/attach_kind.h"
 
 #include <bpf/libbpf.h>
 #include <errno.h>

@@ -7,7 +7,7 @@
  * socket's own receive queue is never read; frames the program keeps
  * (returns non-zero for) fill it up to SO_RCVBUF and are then dropped for
  * this socket only, which is why the buffer is made small. */
-#include "attach_kind.h"
+#include "bpf/attach_kind.h"
 
 #include <arpa/inet.h>
 #include <bpf/libbpf.h>

@@ -4,7 +4,7 @@
  * leaves the interface when the process ends, SIGKILL included; the classic
  * clsact qdisc + netlink filter would stay behind. libbpf 1.1 has no tcx
  * helper, so the link is made with bpf_link_create() directly. */
-#include "attach_kind.h"
+#include "bpf/attach_kind.h"
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>

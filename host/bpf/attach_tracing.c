@@ -1,8 +1,8 @@
 /* attach_tracing.c — the kernel's own hooks: tracepoints, raw tracepoints,
  * BTF-typed tracepoints and fentry/fexit, and kprobes (which this kernel
  * may lack). */
-#include "attach_kind.h"
-#include "mounts.h"
+#include "bpf/attach_kind.h"
+#include "bpf/mounts.h"
 
 #include <bpf/libbpf.h>
 #include <errno.h>

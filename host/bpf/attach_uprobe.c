@@ -5,7 +5,7 @@
  * without a '/' is looked up in PATH (and, for a "*.so*" name, in the
  * library directories), so that a missing one is reported as such instead
  * of as whatever libbpf happened to fail on. */
-#include "attach_kind.h"
+#include "bpf/attach_kind.h"
 
 #include <bpf/libbpf.h>
 #include <errno.h>

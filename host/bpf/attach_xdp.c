@@ -4,7 +4,7 @@
  * does: a link is released with the last fd to it, so the program leaves the
  * interface when the process ends, SIGKILL included. A netlink attachment
  * would stay behind on the interface. */
-#include "attach_kind.h"
+#include "bpf/attach_kind.h"
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>

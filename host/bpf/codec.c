@@ -5,7 +5,7 @@
  * lives in one arena owned by the root and freed with it. Within one build,
  * plans are shared by BTF type id, so a type used by many fields is planned
  * once. */
-#include "codec.h"
+#include "bpf/codec.h"
 
 #include <bpf/btf.h>
 #include <errno.h>

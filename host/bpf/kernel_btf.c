@@ -27,9 +27,9 @@
  * "kernel BTF shared with libbpf" line per CO-RE load under -vv.
  *
  * Single-threaded, as the host is (see compiler.c). */
-#include "kernel_btf.h"
+#include "bpf/kernel_btf.h"
 
-#include "log.h"
+#include "base/log.h"
 
 #include <bpf/btf.h>
 #include <dlfcn.h>

@@ -1,7 +1,7 @@
 /* loader.c — open and load a compiled object with libbpf; explain failures
  * in terms of the user's script. */
-#include "loader.h"
-#include "log.h"
+#include "bpf/loader.h"
+#include "base/log.h"
 
 #include <bpf/libbpf.h>
 #include <errno.h>

@@ -1,6 +1,6 @@
 /* mounts.c — mount tracefs and bpffs when they are missing. */
-#include "mounts.h"
-#include "log.h"
+#include "bpf/mounts.h"
+#include "base/log.h"
 
 #include <errno.h>
 #include <mntent.h>

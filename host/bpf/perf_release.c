@@ -1,8 +1,8 @@
 /* perf_release.c — the kernel's slow release of perf events, off the exit
  * (see perf_release.h). */
-#include "perf_release.h"
+#include "bpf/perf_release.h"
 
-#include "log.h"
+#include "base/log.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -1,8 +1,8 @@
 /* main.c — the pktlua command line. */
-#include "cache.h"
-#include "filter_run.h"
-#include "log.h"
-#include "lua_host.h"
+#include "base/log.h"
+#include "compile/cache.h"
+#include "lua/lua_host.h"
+#include "packets/filter_run.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -1,8 +1,8 @@
 /* cache.c — the on-disk compile cache (see cache.h for what and why). */
-#include "cache.h"
+#include "compile/cache.h"
 
-#include "embedded.h"
-#include "log.h"
+#include "base/embedded.h"
+#include "base/log.h"
 
 #include <errno.h>
 #include <fcntl.h>

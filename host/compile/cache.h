@@ -33,8 +33,8 @@
 #ifndef PKTLUA_CACHE_H
 #define PKTLUA_CACHE_H
 
-#include "compiler.h"
-#include "sha256.h"
+#include "base/sha256.h"
+#include "compile/compiler.h"
 
 #include <stdbool.h>
 #include <stddef.h>

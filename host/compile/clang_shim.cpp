@@ -9,7 +9,7 @@
 // in-memory file system laid over the real one; the object goes to a memory
 // stream; diagnostics go to a string, never to the terminal.
 
-#include "clang_shim.h"
+#include "compile/clang_shim.h"
 
 #include <cerrno>
 #include <cstdlib>

@@ -16,13 +16,13 @@
  * The child calls malloc() and dlopen() after fork(), which is only safe
  * because the host is single-threaded: call pl_compile() from the one
  * thread (a threaded host would need posix_spawn of a helper instead). */
-#include "compiler.h"
+#include "compile/compiler.h"
 
-#include "cache.h"
-#include "clang_shim.h"
-#include "embedded.h"
-#include "log.h"
-#include "vmlinux.h"
+#include "base/embedded.h"
+#include "base/log.h"
+#include "compile/cache.h"
+#include "compile/clang_shim.h"
+#include "compile/vmlinux.h"
 
 #include <dlfcn.h>
 #include <errno.h>

@@ -1,10 +1,10 @@
 /* vmlinux.c — vmlinux.h text from the running kernel's BTF (libbpf btf_dump):
  * the whole of it, or pruned to the types a translation unit can name. */
-#include "vmlinux.h"
+#include "compile/vmlinux.h"
 
-#include "embedded.h"
-#include "kernel_btf.h"
-#include "log.h"
+#include "base/embedded.h"
+#include "base/log.h"
+#include "bpf/kernel_btf.h"
 
 #include <bpf/btf.h>
 #include <errno.h>

@@ -1,6 +1,6 @@
 /* events.c — ring/perf buffer consumers on the one event loop. */
-#include "events.h"
-#include "loop.h"
+#include "events/events.h"
+#include "events/loop.h"
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>

@@ -1,5 +1,5 @@
 /* loop.c — epoll over fds, timerfds and a signalfd. */
-#include "loop.h"
+#include "events/loop.h"
 
 #include <errno.h>
 #include <math.h>

@@ -4,7 +4,7 @@
  * pairs() over big maps, so it only creates the Lua values themselves:
  * tables are presized, and field names are the plan's own stable strings
  * (Lua's string cache recognises them by address). */
-#include "lua_codec.h"
+#include "lua/lua_codec.h"
 
 #include <lauxlib.h>
 #include <errno.h>

@@ -33,7 +33,7 @@
 #ifndef PKTLUA_LUA_CODEC_H
 #define PKTLUA_LUA_CODEC_H
 
-#include "codec.h"
+#include "bpf/codec.h"
 
 #include <lua.h>
 #include <stddef.h>

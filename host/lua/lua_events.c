@@ -10,11 +10,11 @@
  * string of its bytes. Each callback belongs to the map's Program: closing
  * the Program (or the end of the script) stops the buffer, releases the
  * function and reports what was lost on stderr. */
-#include "codec.h"
-#include "events.h"
-#include "log.h"
-#include "lua_codec.h"
-#include "lua_host.h"
+#include "base/log.h"
+#include "bpf/codec.h"
+#include "events/events.h"
+#include "lua/lua_codec.h"
+#include "lua/lua_host.h"
 
 #include <bpf/bpf.h>
 #include <bpf/btf.h>

@@ -1,9 +1,9 @@
 /* lua_main.c — the Lua state of one pktlua run: protected main, protected
  * callbacks, signals, and teardown in reverse order (after Lua's lua.c). */
-#include "log.h"
-#include "loop.h"
-#include "lua_host.h"
-#include "perf_release.h"
+#include "base/log.h"
+#include "bpf/perf_release.h"
+#include "events/loop.h"
+#include "lua/lua_host.h"
 
 #include <lualib.h>
 #include <signal.h>

@@ -11,9 +11,9 @@
  * one value sets it on every CPU, a sequence sets each CPU's. No method
  * names live on a Map, so no key is ever shadowed: helpers are functions of
  * require "pktlua.map". */
-#include "codec.h"
-#include "lua_codec.h"
-#include "lua_host.h"
+#include "bpf/codec.h"
+#include "lua/lua_codec.h"
+#include "lua/lua_host.h"
 
 #include <bpf/bpf.h>
 #include <bpf/btf.h>

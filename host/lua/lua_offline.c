@@ -10,11 +10,11 @@
  *
  * One capture per process (it is a command-line option): the state is a
  * static, so a Link can unbind itself without a Lua state at hand. */
-#include "log.h"
-#include "loop.h"
-#include "lua_host.h"
-#include "pcap_file.h"
-#include "replay.h"
+#include "base/log.h"
+#include "events/loop.h"
+#include "lua/lua_host.h"
+#include "packets/pcap_file.h"
+#include "packets/replay.h"
 
 #include <bpf/libbpf.h>
 #include <errno.h>

@@ -9,10 +9,10 @@
  *       as a sequence of {code=, jt=, jf=, k=}; libpcap's message as the error
  *
  * The file work is plain C (pcap_file.c, replay.c); this file only converts. */
-#include "lua_host.h"
-#include "filter.h"
-#include "pcap_file.h"
-#include "replay.h"
+#include "lua/lua_host.h"
+#include "packets/filter.h"
+#include "packets/pcap_file.h"
+#include "packets/replay.h"
 
 #include <bpf/libbpf.h>
 #include <errno.h>

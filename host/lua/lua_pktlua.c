@@ -1,12 +1,12 @@
 /* lua_pktlua.c — the "pktlua" module: load snippets, and the event loop
  * (timers, run/stop, exit handlers). */
-#include "compiler.h"
-#include "filter.h"
-#include "loader.h"
-#include "log.h"
-#include "loop.h"
-#include "lua_host.h"
-#include "mounts.h"
+#include "base/log.h"
+#include "bpf/loader.h"
+#include "bpf/mounts.h"
+#include "compile/compiler.h"
+#include "events/loop.h"
+#include "lua/lua_host.h"
+#include "packets/filter.h"
 
 #include <bpf/libbpf.h>
 #include <errno.h>

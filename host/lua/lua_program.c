@@ -6,8 +6,8 @@
  * script, even when the script drops every reference to it: an attached
  * probe that silently detached on the next garbage collection would be a
  * trap. */
-#include "attach.h"
-#include "lua_host.h"
+#include "bpf/attach.h"
+#include "lua/lua_host.h"
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>

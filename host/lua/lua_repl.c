@@ -5,9 +5,9 @@
  * otherwise lines are read plainly, without prompts, so tests and scripts
  * can pipe input in. End of input (Ctrl-D) ends the prompt; the run then
  * ends as a script would (exit handlers, everything detached). */
-#include "log.h"
-#include "loop.h"
-#include "lua_host.h"
+#include "base/log.h"
+#include "events/loop.h"
+#include "lua/lua_host.h"
 
 #include <editline/readline.h>
 #include <signal.h>

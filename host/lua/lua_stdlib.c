@@ -3,8 +3,8 @@
  * stdlib/ modules are embedded as text at build time (embedded.h, names
  * "lua/pktlua.<mod>") and registered in package.preload, so a script never
  * depends on files beside the binary. */
-#include "embedded.h"
-#include "lua_host.h"
+#include "base/embedded.h"
+#include "lua/lua_host.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -23,7 +23,7 @@
  * libpcap's compiler never emits them ("shift by more than 31 bits",
  * "division by zero") and its interpreter leaves the result to the CPU.
  */
-#include "filter.h"
+#include "packets/filter.h"
 
 #include <pcap/pcap.h>
 #include <ctype.h>

@@ -8,7 +8,7 @@
  * one memcpy into a batch buffer; per batch of up to 8192 packets, one
  * BPF_PROG_TEST_RUN. Matching packets are written as read (bytes,
  * timestamps, wire length). */
-#include "filter_run.h"
+#include "packets/filter_run.h"
 
 /* Why: libpcap's <pcap/bpf.h> and the kernel's <linux/bpf.h> (through
  * libbpf) both define struct bpf_insn, differently. This file needs both
@@ -16,13 +16,13 @@
  * classic instruction itself, so libpcap's is renamed here. */
 #define bpf_insn pcap_bpf_insn
 #include <pcap/pcap.h>
-#include "filter.h"
+#include "packets/filter.h"
 #undef bpf_insn
 
-#include "compiler.h"
-#include "pcap_file.h"
-#include "loader.h"
-#include "log.h"
+#include "base/log.h"
+#include "bpf/loader.h"
+#include "compile/compiler.h"
+#include "packets/pcap_file.h"
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>

@@ -3,7 +3,7 @@
  * Files are opened with nanosecond precision whatever their own precision
  * (libpcap scales microsecond files up), so one timestamp type serves pcap
  * and pcapng alike and nothing is lost between reading and writing. */
-#include "pcap_file.h"
+#include "packets/pcap_file.h"
 
 #include <errno.h>
 #include <pcap/pcap.h>

@@ -4,10 +4,10 @@
  * BPF_PROG_TEST_RUN per packet; no output bytes are copied back (the kept
  * packets are written as read). A copy happens only when a link-layer header
  * must be synthesized or for socket filters (see below). */
-#include "replay.h"
+#include "packets/replay.h"
 
-#include "log.h"
-#include "pcap_file.h"
+#include "base/log.h"
+#include "packets/pcap_file.h"
 
 #include <errno.h>
 #include <stdarg.h>

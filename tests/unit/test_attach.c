@@ -8,11 +8,11 @@
  * Needs root (exit 77 otherwise). */
 #include "harness.h"
 
-#include "attach.h"
-#include "compiler.h"
-#include "loader.h"
-#include "log.h"
-#include "mounts.h"
+#include "base/log.h"
+#include "bpf/attach.h"
+#include "bpf/loader.h"
+#include "bpf/mounts.h"
+#include "compile/compiler.h"
 
 #include <arpa/inet.h>
 #include <bpf/bpf.h>

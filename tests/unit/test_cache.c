@@ -7,9 +7,9 @@
  * the key makes the compile fail. No root, no kernel. */
 #include "harness.h"
 
-#include "cache.h"
-#include "compiler.h"
-#include "sha256.h"
+#include "base/sha256.h"
+#include "compile/cache.h"
+#include "compile/compiler.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -5,8 +5,8 @@
  * layout checks compare against what the compiler does. No root needed. */
 #include "harness.h"
 
-#include "codec.h"
-#include "lua_codec.h"
+#include "bpf/codec.h"
+#include "lua/lua_codec.h"
 
 #include <bpf/btf.h>
 #include <errno.h>

@@ -5,7 +5,7 @@
  * skipped and, if everything else passed, the test exits 77 (skipped). */
 #include "harness.h"
 
-#include "compiler.h"
+#include "compile/compiler.h"
 
 #include <bpf/libbpf.h>
 #include <elf.h>

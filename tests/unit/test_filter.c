@@ -8,7 +8,7 @@
  *     own interpreter, bpf_filter(): any disagreement fails, printing the
  *     expression and the packet. No root, no kernel. */
 #include "harness.h"
-#include "filter.h"
+#include "packets/filter.h"
 
 #include <pcap/pcap.h>
 #include <dlfcn.h>

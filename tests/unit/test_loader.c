@@ -1,6 +1,6 @@
 /* test_loader.c — verifier log summaries (no kernel needed). */
+#include "bpf/loader.h"
 #include "harness.h"
-#include "loader.h"
 
 static void reason_and_line(void)
 {

@@ -1,6 +1,6 @@
 /* test_loop.c — the event loop: timers, stop, remove, timeouts, signals. */
+#include "events/loop.h"
 #include "harness.h"
-#include "loop.h"
 
 #include <signal.h>
 #include <unistd.h>

@@ -2,7 +2,7 @@
  * truncated and corrupt files, link-layer conversion. No root needed. */
 #include "harness.h"
 
-#include "pcap_file.h"
+#include "packets/pcap_file.h"
 
 #include <errno.h>
 #include <stdint.h>

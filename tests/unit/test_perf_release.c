@@ -6,8 +6,8 @@
  * child subreaper, so the orphaned helper comes back to it) looks at the
  * helper's fds while the caller lives, then lets the caller exit and waits
  * for the helper. Skips (77) where perf_event_open is not allowed. */
+#include "bpf/perf_release.h"
 #include "harness.h"
-#include "perf_release.h"
 
 #include <dirent.h>
 #include <errno.h>

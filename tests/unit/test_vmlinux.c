@@ -4,9 +4,9 @@
  * 77 (skipped). The compile checks need the shim library, as test_compiler. */
 #include "harness.h"
 
-#include "compiler.h"
-#include "kernel_btf.h"
-#include "vmlinux.h"
+#include "bpf/kernel_btf.h"
+#include "compile/compiler.h"
+#include "compile/vmlinux.h"
 
 #include <bpf/btf.h>
 #include <dlfcn.h>
