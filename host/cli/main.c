@@ -1,7 +1,7 @@
 /* main.c — the pktlua command line. */
 #include "base/log.h"
 #include "compile/cache.h"
-#include "lua/lua_host.h"
+#include "lua/lua_main.h"
 #include "packets/filter_run.h"
 
 #include <errno.h>

@@ -10,12 +10,17 @@
  * string of its bytes. Each callback belongs to the map's Program: closing
  * the Program (or the end of the script) stops the buffer, releases the
  * function and reports what was lost on stderr. */
+#include "lua/lua_events.h"
+
 #include "base/log.h"
 #include "bpf/codec.h"
 #include "events/events.h"
 #include "lua/lua_codec.h"
-#include "lua/lua_host.h"
+#include "lua/lua_map.h"
+#include "lua/lua_program.h"
+#include "lua/lua_state.h"
 
+#include <lauxlib.h>
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>

@@ -11,10 +11,13 @@
  * one value sets it on every CPU, a sequence sets each CPU's. No method
  * names live on a Map, so no key is ever shadowed: helpers are functions of
  * require "pktlua.map". */
+#include "lua/lua_map.h"
+
 #include "bpf/codec.h"
 #include "lua/lua_codec.h"
-#include "lua/lua_host.h"
+#include "lua/lua_program.h"
 
+#include <lauxlib.h>
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>

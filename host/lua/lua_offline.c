@@ -10,12 +10,14 @@
  *
  * One capture per process (it is a command-line option): the state is a
  * static, so a Link can unbind itself without a Lua state at hand. */
+#include "lua/lua_offline.h"
+
 #include "base/log.h"
 #include "events/loop.h"
-#include "lua/lua_host.h"
 #include "packets/pcap_file.h"
 #include "packets/replay.h"
 
+#include <lauxlib.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
 #include <signal.h>

@@ -9,11 +9,14 @@
  *       as a sequence of {code=, jt=, jf=, k=}; libpcap's message as the error
  *
  * The file work is plain C (pcap_file.c, replay.c); this file only converts. */
-#include "lua/lua_host.h"
+#include "lua/lua_pcap.h"
+
+#include "lua/lua_program.h"
 #include "packets/filter.h"
 #include "packets/pcap_file.h"
 #include "packets/replay.h"
 
+#include <lauxlib.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
 #include <math.h>

@@ -1,13 +1,20 @@
 /* lua_pktlua.c — the "pktlua" module: load snippets, and the event loop
  * (timers, run/stop, exit handlers). */
+#include "lua/lua_pktlua.h"
+
 #include "base/log.h"
 #include "bpf/loader.h"
 #include "bpf/mounts.h"
 #include "compile/compiler.h"
 #include "events/loop.h"
-#include "lua/lua_host.h"
+#include "lua/lua_events.h"
+#include "lua/lua_map.h"
+#include "lua/lua_offline.h"
+#include "lua/lua_program.h"
+#include "lua/lua_state.h"
 #include "packets/filter.h"
 
+#include <lauxlib.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
 #include <stdio.h>
@@ -16,32 +23,25 @@
 #include <time.h>
 #include <unistd.h>
 
-#define STATE_KEY "pktlua.state"
+#define MODULE_KEY "pktlua.module"
 #define MAX_LIST 64   /* defines / cflags entries */
 
-/* Per Lua state: the loop and what its callbacks need. */
-struct pl_lua_state {
+/* Per Lua state, what the module itself keeps (the loop and the callback
+ * thread are lua_state.c's). */
+struct module {
 	struct pl_loop *loop;
-	lua_State *L;         /* the thread that called bpf.run: callbacks run on it */
 	bool exit_handlers_ran;
-	bool callback_failed;
-	int timers_ref;       /* registry ref: { [timer id] = function } */
+	int timers_ref;       /* registry ref: { [timer id] = timer } */
 	int exit_ref;         /* registry ref: sequence of at_exit functions */
-	int error_ref;        /* registry ref of the failed callback's message */
-	int nloaded;
+	lua_State *const *thread;  /* where timers fire */
 };
 
-static struct pl_lua_state *get_state(lua_State *L)
+static struct module *get_module(lua_State *L)
 {
-	lua_getfield(L, LUA_REGISTRYINDEX, STATE_KEY);
-	struct pl_lua_state *st = lua_touserdata(L, -1);
+	lua_getfield(L, LUA_REGISTRYINDEX, MODULE_KEY);
+	struct module *st = lua_touserdata(L, -1);
 	lua_pop(L, 1);
 	return st;
-}
-
-struct pl_loop *pl_lua_loop(lua_State *L)
-{
-	return get_state(L)->loop;
 }
 
 /* ---- bpf.load ------------------------------------------------------------ */
@@ -255,7 +255,6 @@ static const char *collect_filters(lua_State *L, int opts, int buf)
 
 static int bpf_load(lua_State *L)
 {
-	struct pl_lua_state *st = get_state(L);
 	const char *defines[MAX_LIST], *cflags[MAX_LIST];
 	const char *src, *name = NULL, *prelude = NULL;
 	char file[512], objname[64];
@@ -323,7 +322,6 @@ static int bpf_load(lua_State *L)
 		free(msg);
 		return lua_error(L);
 	}
-	st->nloaded++;
 	pl_lua_push_program(L, obj, name);
 	return 1;
 }
@@ -337,8 +335,8 @@ struct pl_lua_timer {
 
 static void timer_fired(void *ctx, int id)
 {
-	struct pl_lua_state *st = ctx;
-	lua_State *L = st->L;
+	struct module *st = ctx;
+	lua_State *L = *st->thread;
 
 	lua_rawgeti(L, LUA_REGISTRYINDEX, st->timers_ref); /* timers */
 	if (lua_rawgeti(L, -1, id) == LUA_TNIL) {          /* timers timer */
@@ -360,7 +358,7 @@ static void timer_fired(void *ctx, int id)
 
 static void timer_forget(lua_State *L, struct pl_lua_timer *t)
 {
-	struct pl_lua_state *st = get_state(L);
+	struct module *st = get_module(L);
 
 	if (t->id <= 0)
 		return;
@@ -374,7 +372,7 @@ static void timer_forget(lua_State *L, struct pl_lua_timer *t)
 
 static int add_timer(lua_State *L, double first, double interval)
 {
-	struct pl_lua_state *st = get_state(L);
+	struct module *st = get_module(L);
 
 	luaL_checktype(L, 2, LUA_TFUNCTION);
 	struct pl_lua_timer *t = lua_newuserdatauv(L, sizeof(*t), 1); /* s fn timer */
@@ -425,19 +423,6 @@ static int timer_cancel(lua_State *L)
 
 /* ---- run / stop / at_exit ------------------------------------------------- */
 
-void pl_lua_callback_failed(lua_State *L)
-{
-	struct pl_lua_state *st = get_state(L);
-
-	if (!st->callback_failed) {
-		st->callback_failed = true;
-		lua_pushvalue(L, -1);
-		st->error_ref = luaL_ref(L, LUA_REGISTRYINDEX);
-	}
-	lua_pop(L, 1);
-	pl_loop__stop(st->loop);
-}
-
 /* bpf.run([seconds]): run the event loop until bpf.stop(), Ctrl-C/SIGTERM or
  * the time limit. Returns "stopped", "timeout" or "signal". An error raised
  * in a callback ends the loop and is raised again here.
@@ -447,14 +432,13 @@ void pl_lua_callback_failed(lua_State *L)
  * at its end; later runs without a time limit return "eof" at once. */
 static int bpf_run(lua_State *L)
 {
-	struct pl_lua_state *st = get_state(L);
+	struct module *st = get_module(L);
 	double timeout = lua_isnoneornil(L, 1) ? -1 : check_seconds(L, 1);
 
-	if (st->callback_failed)
-		goto failed;
-	lua_State *outer = st->L;
+	if (pl_lua_take_callback_error(L))
+		return lua_error(L);   /* raised once: a caught error lets the loop run again */
 	char err[512];
-	st->L = L;
+	lua_State *outer = pl_lua_loop_enter(L);
 	/* --pcap: the first run replays the capture through the programs bound
 	 * to it (the loop turns between chunks of packets). */
 	enum pl_offline_end off = pl_lua_offline_run(st->loop, timeout, err, sizeof(err));
@@ -463,11 +447,11 @@ static int bpf_run(lua_State *L)
 		end = pl_loop__run(st->loop, timeout);
 	/* Records still buffered when the loop ends (stop, signal, timeout)
 	 * belong to this run: hand them to their callbacks before returning. */
-	if (!st->callback_failed)
+	if (!pl_lua_callback_pending(L))
 		pl_lua_events_drain(L);
-	st->L = outer;
-	if (st->callback_failed)
-		goto failed;
+	pl_lua_loop_leave(L, outer);
+	if (pl_lua_take_callback_error(L))
+		return lua_error(L);
 	if (off == PL_OFFLINE_ERROR)
 		return luaL_error(L, "bpf.run: replay of %s: %s", pl_lua_offline_file(), err);
 	if (off == PL_OFFLINE_EOF) {
@@ -481,23 +465,11 @@ static int bpf_run(lua_State *L)
 	default: return luaL_error(L, "bpf.run: event loop failed: %s", strerror(errno));
 	}
 	return 1;
-failed:
-	/* Raised once: a script that catches it may run the loop again. */
-	lua_rawgeti(L, LUA_REGISTRYINDEX, st->error_ref);
-	luaL_unref(L, LUA_REGISTRYINDEX, st->error_ref);
-	st->error_ref = LUA_NOREF;
-	st->callback_failed = false;
-	return lua_error(L);
-}
-
-lua_State *const *pl_lua_callback_thread(lua_State *L)
-{
-	return &get_state(L)->L;
 }
 
 static int bpf_stop(lua_State *L)
 {
-	pl_loop__stop(get_state(L)->loop);
+	pl_loop__stop(pl_lua_loop(L));
 	return 0;
 }
 
@@ -505,7 +477,7 @@ static int bpf_stop(lua_State *L)
  * on Ctrl-C/SIGTERM (before everything is detached). */
 static int bpf_at_exit(lua_State *L)
 {
-	struct pl_lua_state *st = get_state(L);
+	struct module *st = get_module(L);
 
 	luaL_checktype(L, 1, LUA_TFUNCTION);
 	lua_rawgeti(L, LUA_REGISTRYINDEX, st->exit_ref);
@@ -516,7 +488,7 @@ static int bpf_at_exit(lua_State *L)
 
 int pl_lua_run_exit_handlers(lua_State *L)
 {
-	struct pl_lua_state *st = get_state(L);
+	struct module *st = get_module(L);
 
 	if (!st || st->exit_handlers_ran)
 		return 0;
@@ -557,15 +529,6 @@ static int bpf_clock(lua_State *L)
 	return 1;
 }
 
-static int state_gc(lua_State *L)
-{
-	struct pl_lua_state *st = lua_touserdata(L, 1);
-
-	pl_loop__free(st->loop);
-	st->loop = NULL;
-	return 0;
-}
-
 static const luaL_Reg bpf_funcs[] = {
 	{"after", bpf_after},
 	{"at_exit", bpf_at_exit},
@@ -591,27 +554,16 @@ static const luaL_Reg timer_meta[] = {
 
 int luaopen_pktlua(lua_State *L)
 {
-	lua_getfield(L, LUA_REGISTRYINDEX, STATE_KEY);
-	bool fresh = lua_isnil(L, -1);
-	lua_pop(L, 1);
-	if (fresh) {
-		struct pl_lua_state *st = lua_newuserdatauv(L, sizeof(*st), 0);
+	if (!get_module(L)) {
+		struct module *st = lua_newuserdatauv(L, sizeof(*st), 0);
 		memset(st, 0, sizeof(*st));
-		st->L = L;
-		lua_newtable(L);                   /* __gc frees the loop at lua_close */
-		lua_pushcfunction(L, state_gc);
-		lua_setfield(L, -2, "__gc");
-		lua_setmetatable(L, -2);
-		st->loop = pl_loop__new();
-		if (!st->loop)
-			return luaL_error(L, "pktlua: cannot create the event loop: %s",
-					  strerror(errno));
+		st->loop = pl_lua_loop(L);
+		st->thread = pl_lua_callback_thread(L);
 		lua_newtable(L);
 		st->timers_ref = luaL_ref(L, LUA_REGISTRYINDEX);
 		lua_newtable(L);
 		st->exit_ref = luaL_ref(L, LUA_REGISTRYINDEX);
-		st->error_ref = LUA_NOREF;
-		lua_setfield(L, LUA_REGISTRYINDEX, STATE_KEY);
+		lua_setfield(L, LUA_REGISTRYINDEX, MODULE_KEY);
 
 		luaL_newmetatable(L, PL_TIMER_MT);
 		luaL_setfuncs(L, timer_meta, 0);

@@ -6,9 +6,14 @@
  * script, even when the script drops every reference to it: an attached
  * probe that silently detached on the next garbage collection would be a
  * trap. */
-#include "bpf/attach.h"
-#include "lua/lua_host.h"
+#include "lua/lua_program.h"
 
+#include "bpf/attach.h"
+#include "lua/lua_events.h"
+#include "lua/lua_map.h"
+#include "lua/lua_offline.h"
+
+#include <lauxlib.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>

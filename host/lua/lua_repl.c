@@ -5,10 +5,13 @@
  * otherwise lines are read plainly, without prompts, so tests and scripts
  * can pipe input in. End of input (Ctrl-D) ends the prompt; the run then
  * ends as a script would (exit handlers, everything detached). */
+#include "lua/lua_repl.h"
+
 #include "base/log.h"
 #include "events/loop.h"
-#include "lua/lua_host.h"
+#include "lua/lua_state.h"
 
+#include <lauxlib.h>
 #include <editline/readline.h>
 #include <signal.h>
 #include <stdio.h>

@@ -3,9 +3,13 @@
  * stdlib/ modules are embedded as text at build time (embedded.h, names
  * "lua/pktlua.<mod>") and registered in package.preload, so a script never
  * depends on files beside the binary. */
-#include "base/embedded.h"
-#include "lua/lua_host.h"
+#include "lua/lua_stdlib.h"
 
+#include "base/embedded.h"
+#include "lua/lua_pcap.h"
+#include "lua/lua_pktlua.h"
+
+#include <lauxlib.h>
 #include <stdio.h>
 #include <string.h>
 

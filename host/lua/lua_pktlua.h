@@ -1,0 +1,15 @@
+/* lua_pktlua.h — the "pktlua" module: bpf.load, timers, bpf.run/stop/at_exit. */
+#ifndef PKTLUA_LUA_PKTLUA_H
+#define PKTLUA_LUA_PKTLUA_H
+
+#include <lua.h>
+
+/* Timer userdata: bpf.every / bpf.after return one. */
+#define PL_TIMER_MT "pktlua.Timer"
+
+int luaopen_pktlua(lua_State *L);
+/* Run bpf.at_exit handlers once (later calls do nothing). Returns 0, or -1
+ * with an error message on the stack. */
+int pl_lua_run_exit_handlers(lua_State *L);
+
+#endif
