@@ -1,3 +1,4 @@
+#!/usr/bin/env pktlua
 -- pktdump.lua — capture an interface's packets into a pcap file (a minimal xdpdump / tcpdump -w)
 -- usage: pktlua scripts/pktdump.lua IFACE [FILTER] -w FILE [-c COUNT] [-s SNAPLEN]
 --                                   [-d in|out|both] [--xdp] [-e FILTER]

@@ -1,3 +1,4 @@
+#!/usr/bin/env pktlua
 -- pktstat.lua — packets and bytes per protocol, and the top talkers
 -- usage: pktlua scripts/pktstat.lua [FILE.pcap | IFACE] [SECONDS] [N]
 --        a capture file is replayed through the XDP program (default: the

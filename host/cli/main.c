@@ -1,5 +1,6 @@
 /* main.c — the pktlua command line. */
 #include "base/log.h"
+#include "base/tools.h"
 #include "compile/cache.h"
 #include "lua/lua_main.h"
 #include "packets/filter_run.h"
@@ -15,6 +16,7 @@ static const char usage[] =
 	"       pktlua [options] -i [script.lua [args...]]\n"
 	"       pktlua [-v] [--no-cache] --filter EXPR --pcap FILE [-w OUT]\n"
 	"       pktlua --filter-c EXPR [--pcap FILE]\n"
+	"       pktlua [options] -t [NAME [args...]]\n"
 	"\n"
 	"Runs a Lua script that carries C BPF snippets: each snippet is compiled\n"
 	"in-process, checked by the kernel verifier, loaded and attached; its maps\n"
@@ -23,6 +25,9 @@ static const char usage[] =
 	"options:\n"
 	"  -e CODE        run CODE instead of a script file\n"
 	"  -i             interactive prompt (after the script or CODE, if any)\n"
+	"  -t [NAME]      run the bundled tool NAME (execsnoop, opensnoop, ...) with\n"
+	"                 the arguments after it (NAME -h: its usage); alone, list\n"
+	"                 the tools\n"
 	"  --pcap FILE    packet programs (XDP, tc, socket filter) the script attaches\n"
 	"                 to an interface read FILE instead: bpf.run() replays it\n"
 	"                 through them and returns \"eof\"\n"
@@ -78,6 +83,25 @@ static int filter_main(const char *expr, const char *file, const char *out)
 	return 0;
 }
 
+/* -t alone: "NAME  purpose", one tool a line. */
+static int tools_list(void)
+{
+	struct pl_tool *t = NULL;
+	int n = pl_tools__list(&t), width = 0;
+
+	if (n < 0) {
+		pl_log(PL_LOG_ERROR, "cannot list the tools: %s", strerror(-n));
+		return 1;
+	}
+	for (int i = 0; i < n; i++)
+		if ((int)strlen(t[i].name) > width)
+			width = (int)strlen(t[i].name);
+	for (int i = 0; i < n; i++)
+		printf("%-*s  %s\n", width, t[i].name, t[i].summary);
+	free(t);
+	return 0;
+}
+
 static int filter_c_main(const char *expr, const char *file)
 {
 	char err[1024] = "";
@@ -121,6 +145,10 @@ int main(int argc, char **argv)
 		}
 		if (!strcmp(a, "-i")) {
 			cli.interactive = true;
+			continue;
+		}
+		if (!strcmp(a, "-t")) {
+			cli.tool = true;
 			continue;
 		}
 		if (!strcmp(a, "--json")) {
@@ -196,6 +224,15 @@ int main(int argc, char **argv)
 		}
 		pl_log_route_libbpf();
 		return filter ? filter_main(filter, cli.pcap, out) : filter_c_main(filter_c, cli.pcap);
+	}
+	if (cli.tool) {
+		if (cli.code || cli.interactive) {
+			pl_log(PL_LOG_ERROR, "-t runs a tool: '%s' does not go with it",
+			       cli.code ? "-e" : "-i");
+			return 2;
+		}
+		if (i >= argc)
+			return tools_list();
 	}
 	if (!cli.code && !(cli.interactive && i >= argc)) {
 		if (i >= argc) {

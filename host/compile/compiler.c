@@ -134,8 +134,8 @@ static int write_all(int fd, const void *buf, size_t n)
  * where we looked and why it failed. */
 static void *load_shim(char *msg, size_t msg_sz)
 {
-	char path[PATH_MAX], exe[PATH_MAX];
-	const char *dirs[3];
+	char path[PATH_MAX], exe[PATH_MAX], libdir[PATH_MAX];
+	const char *dirs[4];
 	size_t ndirs = 0, used = 0;
 	const char *env = getenv("PKTLUA_CC_SHIM");
 	void *h;
@@ -156,7 +156,13 @@ static void *load_shim(char *msg, size_t msg_sz)
 		char *slash = strrchr(exe, '/');
 		if (slash) {
 			*slash = '\0';
-			dirs[ndirs++] = exe;
+			dirs[ndirs++] = exe;                /* the build tree: beside pktlua */
+			/* An installed tree, wherever its prefix went (cmake --install
+			 * --prefix, a moved tree): <prefix>/bin/pktlua finds
+			 * <prefix>/lib/pktlua/ before the configured prefix. */
+			if ((size_t)snprintf(libdir, sizeof(libdir), "%s/../lib/pktlua", exe) <
+			    sizeof(libdir))
+				dirs[ndirs++] = libdir;
 		}
 	}
 	dirs[ndirs++] = PKTLUA_LIBDIR;

@@ -52,7 +52,8 @@ void pl_compile_result__free(struct pl_compile_result *res);
 /* The compiler child dlopen()s the shim library PKTLUA_CC_SHIM_NAME
  * (libpktlua-cc.so), looking in this order: the file named by the environment
  * variable PKTLUA_CC_SHIM (only there, if set); the directory DIR given here;
- * the directory of the running executable; PKTLUA_LIBDIR. Tests, whose
+ * the directory of the running executable (a build tree); ../lib/pktlua from
+ * there (an installed tree, whatever prefix it went to); PKTLUA_LIBDIR. Tests, whose
  * executable lives elsewhere, point DIR at the build's host/ directory.
  * DIR is copied; NULL forgets it. Returns 0 or -ENOMEM. */
 int pl_compiler_set_shim_dir(const char *dir);

@@ -4,6 +4,7 @@
 #include "lua/lua_main.h"
 
 #include "base/log.h"
+#include "base/tools.h"
 #include "bpf/perf_release.h"
 #include "lua/lua_offline.h"
 #include "lua/lua_pktlua.h"
@@ -14,6 +15,7 @@
 
 #include <lauxlib.h>
 #include <lualib.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,6 +46,42 @@ static int report(lua_State *L, int status)
 	return 1;
 }
 
+/* -t NAME: the installed file of a bundled tool, else its embedded text.
+ * arg[0] becomes the file's path (or "NAME.lua"), as if it had been named
+ * on the command line. */
+static int load_tool(lua_State *L, const char *name)
+{
+	struct pl_tool t;
+	int err = pl_tools__find(name, &t);
+
+	if (err) {
+		lua_pushfstring(L, "no tool '%s'%s (pktlua -t lists them)", name,
+				err == -EINVAL ? ": a tool's name is letters, digits, '_' and '-'" : "");
+		return LUA_ERRFILE;
+	}
+	lua_getglobal(L, "arg");                           /* arg */
+	if (t.path[0])
+		lua_pushstring(L, t.path);
+	else
+		lua_pushfstring(L, "%s.lua", t.name);
+	lua_rawseti(L, -2, 0);
+	lua_pop(L, 1);
+	if (t.path[0])
+		return luaL_loadfile(L, t.path);
+	/* As luaL_loadfile does: a first line starting with '#' (#!/usr/bin/env
+	 * pktlua) is skipped, its newline kept so line numbers stay right. */
+	const char *text = t.text;
+	size_t len = t.len;
+	if (len && text[0] == '#') {
+		const char *nl = memchr(text, '\n', len);
+		len = nl ? len - (size_t)(nl - text) : 0;
+		text = nl ? nl : text + t.len;
+	}
+	char chunk[PL_TOOL_NAME_MAX + 8];
+	snprintf(chunk, sizeof(chunk), "=%s.lua", t.name);
+	return luaL_loadbuffer(L, text, len, chunk);
+}
+
 /* Everything that may raise runs in here, under lua_pcall. */
 static int pmain(lua_State *L)
 {
@@ -67,7 +105,7 @@ static int pmain(lua_State *L)
 		if (status == LUA_OK)
 			status = pl_lua_docall(L, 0, 0);
 	} else if (cli->script) {
-		status = luaL_loadfile(L, cli->script);
+		status = cli->tool ? load_tool(L, cli->script) : luaL_loadfile(L, cli->script);
 		if (status == LUA_OK) {
 			luaL_checkstack(L, cli->script_argc + 1, "too many arguments to script");
 			for (int i = 0; i < cli->script_argc; i++)

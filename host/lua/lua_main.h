@@ -19,6 +19,7 @@ struct pl_cli {
 	bool interactive;      /* -i: a prompt after the script or CODE, if any */
 	bool json;             /* --json: require("pktlua").output = "json" */
 	const char *pcap;      /* --pcap FILE: packet programs read the capture */
+	bool tool;             /* -t: SCRIPT names a bundled tool (base/tools.h) */
 };
 
 /* Run the script of CLI in a fresh Lua state; returns the process exit status. */
