@@ -2,6 +2,7 @@
  * in terms of the user's script. */
 #include "bpf/loader.h"
 #include "base/log.h"
+#include "bpf/globals.h"
 
 #include <bpf/libbpf.h>
 #include <errno.h>
@@ -190,28 +191,34 @@ static struct bpf_program *failed_program(struct bpf_object *obj)
 	return NULL;
 }
 
-int pl_object_load(const void *obj, size_t len, const struct pl_load_opts *opts,
+int pl_object_open(const void *obj, size_t len, const struct pl_load_opts *opts,
 		   struct bpf_object **out, char **errmsg)
 {
 	const char *name = opts && opts->name ? opts->name : "snippet";
-	struct bpf_object *bobj = NULL;
+
+	*errmsg = NULL;
+	pl_log_clear_libbpf_warning();
+	LIBBPF_OPTS(bpf_object_open_opts, oopts, .object_name = name);
+	*out = bpf_object__open_mem(obj, len, &oopts);
+	if (*out)
+		return 0;
+	int err = -errno;
+	const char *why = pl_log_libbpf_warning();
+	*errmsg = format_msg("object '%s' cannot be opened: %s", name,
+			     why[0] ? why : strerror(-err));
+	return err;
+}
+
+int pl_object_load_opened(struct bpf_object *bobj, const struct pl_load_opts *opts,
+			  char **errmsg)
+{
+	const char *name = opts && opts->name ? opts->name : "snippet";
 	struct bpf_program *prog;
 	char *log = NULL;
 	int err = 0;
 
-	*out = NULL;
 	*errmsg = NULL;
 	pl_log_clear_libbpf_warning();
-
-	LIBBPF_OPTS(bpf_object_open_opts, oopts, .object_name = name);
-	bobj = bpf_object__open_mem(obj, len, &oopts);
-	if (!bobj) {
-		err = -errno;
-		const char *why = pl_log_libbpf_warning();
-		*errmsg = format_msg("object '%s' cannot be opened: %s", name,
-				     why[0] ? why : strerror(-err));
-		goto out;
-	}
 
 	/* One buffer serves every program: libbpf loads them one at a time and
 	 * we only read the log of the one that failed. With log_level 0 libbpf
@@ -231,8 +238,14 @@ int pl_object_load(const void *obj, size_t len, const struct pl_load_opts *opts,
 	err = bpf_object__load(bobj);
 	if (pl_log_get_level() >= PL_LOG_DEBUG && log[0])
 		pl_log(PL_LOG_DEBUG, "verifier log of object '%s':\n%s", name, log);
-	if (!err)
+	if (!err) {
+		/* Global variables: the live maps, as a skeleton has them. */
+		err = pl_globals__map_loaded(bobj);
+		if (err)
+			*errmsg = format_msg("object '%s': cannot map its global variables: %s",
+					     name, strerror(-err));
 		goto out;
+	}
 
 	/* Which program failed? libbpf unloads them all on failure, so fds
 	 * do not tell; its first warning does ("prog 'NAME': ..."). */
@@ -250,10 +263,23 @@ int pl_object_load(const void *obj, size_t len, const struct pl_load_opts *opts,
 			     why[0] ? why : strerror(-err));
 out:
 	free(log);
+	if (err && !*errmsg)
+		*errmsg = format_msg("object '%s': %s", name, strerror(-err));
+	return err;
+}
+
+int pl_object_load(const void *obj, size_t len, const struct pl_load_opts *opts,
+		   struct bpf_object **out, char **errmsg)
+{
+	struct bpf_object *bobj;
+	int err = pl_object_open(obj, len, opts, &bobj, errmsg);
+
+	*out = NULL;
+	if (err)
+		return err;
+	err = pl_object_load_opened(bobj, opts, errmsg);
 	if (err) {
 		bpf_object__close(bobj);
-		if (!*errmsg)
-			*errmsg = format_msg("object '%s': %s", name, strerror(-err));
 		return err;
 	}
 	*out = bobj;

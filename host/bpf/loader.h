@@ -27,6 +27,16 @@ struct pl_load_opts {
 int pl_object_load(const void *obj, size_t len, const struct pl_load_opts *opts,
 		   struct bpf_object **out, char **errmsg);
 
+/* The same in two steps, for callers that change the object in between
+ * (global variables, map sizes): open OBJ (LEN bytes; not kept) into *out,
+ * then load it. pl_object_load_opened does not close BOBJ on failure (the
+ * caller owns it either way); after a successful load the object's global
+ * variables are the live ones (globals.h). Errors as pl_object_load. */
+int pl_object_open(const void *obj, size_t len, const struct pl_load_opts *opts,
+		   struct bpf_object **out, char **errmsg);
+int pl_object_load_opened(struct bpf_object *bobj, const struct pl_load_opts *opts,
+			  char **errmsg);
+
 /* Exposed for unit tests: from a verifier log, the reason (the lines after
  * the last instruction, joined by "; ") and the "file:line" of the last
  * source annotation before it. Both are empty strings when absent. */
