@@ -8,6 +8,7 @@
 #include "compile/compiler.h"
 #include "events/loop.h"
 #include "lua/lua_events.h"
+#include "lua/lua_globals.h"
 #include "lua/lua_map.h"
 #include "lua/lua_offline.h"
 #include "lua/lua_program.h"
@@ -24,6 +25,7 @@
 #include <unistd.h>
 
 #define MODULE_KEY "pktlua.module"
+#define OPENING_MT "pktlua.Opening"
 #define MAX_LIST 64   /* defines / cflags entries */
 
 /* Per Lua state, what the module itself keeps (the loop and the callback
@@ -175,7 +177,9 @@ static void collect_list(lua_State *L, int opts, const char *field, bool is_defi
 
 static void check_load_options(lua_State *L, int opts)
 {
-	static const char *const known[] = { "cflags", "defines", "filters", "name", "src", NULL };
+	static const char *const known[] = {
+		"cflags", "defines", "filters", "globals", "max_entries", "name", "src", NULL,
+	};
 
 	lua_pushnil(L);
 	while (lua_next(L, opts)) {
@@ -185,7 +189,7 @@ static void check_load_options(lua_State *L, int opts)
 		for (int i = 0; k && known[i]; i++)
 			ok |= !strcmp(k, known[i]);
 		if (!ok)
-			luaL_error(L, "bpf.load: unknown option '%s' (known: src, name, defines, cflags, filters)",
+			luaL_error(L, "bpf.load: unknown option '%s' (known: src, name, defines, cflags, filters, globals, max_entries)",
 				   k ? k : luaL_typename(L, -1));
 	}
 }
@@ -253,6 +257,45 @@ static const char *collect_filters(lua_State *L, int opts, int buf)
 	return text;
 }
 
+/* An opened object not yet handed to a Program: closed if bpf.load raises. */
+static int opening_gc(lua_State *L)
+{
+	struct bpf_object **obj = luaL_checkudata(L, 1, OPENING_MT);
+
+	bpf_object__close(*obj);
+	*obj = NULL;
+	return 0;
+}
+
+/* max_entries = {MAP = n}: map sizes, set before load (as libbpf tools size
+ * their stack maps from user space). */
+static void set_max_entries(lua_State *L, int idx, struct bpf_object *obj, const char *program)
+{
+	if (lua_isnil(L, idx))
+		return;
+	if (!lua_istable(L, idx))
+		luaL_error(L, "bpf.load: 'max_entries' must be a table, got %s", luaL_typename(L, idx));
+	lua_pushnil(L);
+	while (lua_next(L, idx)) {                         /* ... k v */
+		if (lua_type(L, -2) != LUA_TSTRING)
+			luaL_error(L, "bpf.load: max_entries: map names must be strings, got %s",
+				   luaL_typename(L, -2));
+		const char *k = lua_tostring(L, -2);
+		struct bpf_map *map = bpf_object__find_map_by_name(obj, k);
+		if (!map || bpf_map__is_internal(map))
+			luaL_error(L, "bpf.load: max_entries: no map '%s' in program '%s'", k, program);
+		int isnum;
+		lua_Integer n = lua_tointegerx(L, -1, &isnum);
+		if (!isnum || n < 1 || n > UINT32_MAX)
+			luaL_error(L, "bpf.load: max_entries.%s must be an integer >= 1, got %s", k,
+				   luaL_tolstring(L, -1, NULL));
+		int err = bpf_map__set_max_entries(map, (__u32)n);
+		if (err)
+			luaL_error(L, "bpf.load: max_entries.%s: %s", k, strerror(-err));
+		lua_pop(L, 1);                             /* ... k */
+	}
+}
+
 static int bpf_load(lua_State *L)
 {
 	const char *defines[MAX_LIST], *cflags[MAX_LIST];
@@ -312,16 +355,31 @@ static int bpf_load(lua_State *L)
 	if (res.diag && res.diag[0])
 		pl_log(PL_LOG_WARN, "%s", res.diag);        /* warnings */
 
-	struct bpf_object *obj;
+	/* Open, set what the skeleton's user would set (map sizes, globals),
+	 * then load. The guard closes the object if anything raises. */
+	struct bpf_object **guard = lua_newuserdatauv(L, sizeof(*guard), 0); /* ... guard */
+	*guard = NULL;
+	luaL_setmetatable(L, OPENING_MT);
 	char *msg = NULL;
 	struct pl_load_opts lopts = { .name = name, .source_file = file };
-	err = pl_object_load(res.obj, res.obj_len, &lopts, &obj, &msg);
+	err = pl_object_open(res.obj, res.obj_len, &lopts, guard, &msg);
 	pl_compile_result__free(&res);
+	if (!err && lua_type(L, 1) == LUA_TTABLE) {
+		lua_getfield(L, 1, "max_entries");
+		set_max_entries(L, lua_gettop(L), *guard, name);
+		if (lua_getfield(L, 1, "globals") != LUA_TNIL)
+			pl_lua_set_globals(L, -1, *guard, name);
+		lua_pop(L, 2);
+	}
+	if (!err)
+		err = pl_object_load_opened(*guard, &lopts, &msg);
 	if (err) {
 		lua_pushstring(L, msg ? msg : strerror(-err));
 		free(msg);
-		return lua_error(L);
+		return lua_error(L);                       /* the guard closes the object */
 	}
+	struct bpf_object *obj = *guard;
+	*guard = NULL;
 	pl_lua_push_program(L, obj, name);
 	return 1;
 }
@@ -572,6 +630,10 @@ int luaopen_pktlua(lua_State *L)
 		lua_pop(L, 1);
 		pl_lua_open_program(L);
 		pl_lua_open_map(L);
+		luaL_newmetatable(L, OPENING_MT);
+		lua_pushcfunction(L, opening_gc);
+		lua_setfield(L, -2, "__gc");
+		lua_pop(L, 1);
 	}
 	luaL_newlib(L, bpf_funcs);
 	pl_lua_events_register(L);

@@ -1,15 +1,16 @@
 /* lua_program.c — Program, Prog and Link userdata.
  *
  * A Program is one loaded object: p.progs.NAME are its Progs, p.maps.NAME
- * its Maps. Attachments are Links. A Program stays alive (and attached)
- * until it is closed, by p:close(), a <close> variable, or the end of the
- * script, even when the script drops every reference to it: an attached
- * probe that silently detached on the next garbage collection would be a
- * trap. */
+ * its Maps, p.globals its global variables (lua_globals.c). Attachments
+ * are Links. A Program stays alive (and attached) until it is closed, by
+ * p:close(), a <close> variable, or the end of the script, even when the
+ * script drops every reference to it: an attached probe that silently
+ * detached on the next garbage collection would be a trap. */
 #include "lua/lua_program.h"
 
 #include "bpf/attach.h"
 #include "lua/lua_events.h"
+#include "lua/lua_globals.h"
 #include "lua/lua_map.h"
 #include "lua/lua_offline.h"
 
@@ -459,6 +460,15 @@ static int program_index(lua_State *L)
 	} else if (!strcmp(k, "progs") || !strcmp(k, "maps")) {
 		lua_getiuservalue(L, 1, 1);
 		lua_getfield(L, -1, k);
+	} else if (!strcmp(k, "globals")) {
+		check_program(L, 1);
+		lua_getiuservalue(L, 1, 1);                /* uv */
+		if (lua_getfield(L, -1, "globals") == LUA_TNIL) { /* uv nil */
+			lua_pop(L, 1);
+			pl_lua_push_globals(L, 1);         /* uv globals: made once */
+			lua_pushvalue(L, -1);
+			lua_setfield(L, -3, "globals");
+		}
 	} else {
 		lua_pushnil(L);
 	}
@@ -559,6 +569,7 @@ void pl_lua_open_program(lua_State *L)
 	luaL_newlib(L, link_methods);
 	lua_setfield(L, -2, "__index");
 	lua_pop(L, 3);
+	pl_lua_open_globals(L);
 	lua_newtable(L);
 	lua_setfield(L, LUA_REGISTRYINDEX, PROGRAMS_KEY);
 }
