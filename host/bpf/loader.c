@@ -2,6 +2,7 @@
  * in terms of the user's script. */
 #include "bpf/loader.h"
 #include "base/log.h"
+#include "bpf/caps.h"
 #include "bpf/globals.h"
 
 #include <bpf/libbpf.h>
@@ -175,9 +176,13 @@ static char *explain_prog_failure(struct bpf_program *prog, int err, const char 
 		return format_msg("%s%sprogram '%s' rejected by the verifier: %s%s",
 				  where, where[0] ? ": " : "", name, reason,
 				  pl_log_get_level() < PL_LOG_INFO ? " (-v shows the verifier log)" : "");
-	if (err == -EPERM)
-		return format_msg("program '%s': loading needs root (CAP_BPF and CAP_PERFMON): %s",
-				  name, strerror(-err));
+	if (err == -EPERM) {
+		char why[256];
+
+		if (pl_caps_explain(pl_caps_for_prog_type(bpf_program__type(prog),
+							  pl_caps_unpriv_bpf()), why, sizeof(why)))
+			return format_msg("program '%s' (%s): loading it %s", name, sec, why);
+	}
 	return format_msg("program '%s' (%s) failed to load: %s", name, sec, strerror(-err));
 }
 
@@ -189,6 +194,51 @@ static struct bpf_program *failed_program(struct bpf_object *obj)
 	if (sscanf(w, "prog '%127[^']'", name) == 1)
 		return bpf_object__find_program_by_name(obj, name);
 	return NULL;
+}
+
+/* Before the kernel is asked: does pktlua hold what loading OBJ needs? The
+ * kernel would say only EPERM, and without CAP_BPF libbpf fails first:
+ * its probe for memcg accounting cannot load a program, so it tries to
+ * raise RLIMIT_MEMLOCK, which takes CAP_SYS_RESOURCE, and "Failed to bump
+ * RLIMIT_MEMLOCK" would be all the user hears (libbpf 1.1 does not export
+ * libbpf_set_memlock_rlim() to turn that off). So name the missing
+ * capabilities here, for the first program or map that lacks one. Returns
+ * 0 or -EPERM with *ERRMSG set. */
+static int check_caps(struct bpf_object *obj, const char *name, char **errmsg)
+{
+	bool unpriv = pl_caps_unpriv_bpf();
+	struct bpf_program *prog;
+	struct bpf_map *map;
+	char why[256];
+
+	if (pl_caps_dropped()) {
+		*errmsg = format_msg("object '%s' cannot be loaded: %s", name, PL_CAPS_DROPPED_MSG);
+		return -EPERM;
+	}
+	bpf_object__for_each_program(prog, obj) {
+		enum bpf_prog_type type = bpf_program__type(prog);
+
+		if (!bpf_program__autoload(prog) || type == BPF_PROG_TYPE_UNSPEC)
+			continue;
+		if (pl_caps_explain(pl_caps_for_prog_type(type, unpriv), why, sizeof(why))) {
+			*errmsg = format_msg("program '%s' (%s): loading it %s",
+					     bpf_program__name(prog),
+					     bpf_program__section_name(prog), why);
+			return -EPERM;
+		}
+	}
+	bpf_object__for_each_map(map, obj) {
+		enum bpf_map_type type = bpf_map__type(map);
+
+		if (pl_caps_explain(pl_caps_for_map_type(type, unpriv), why, sizeof(why))) {
+			const char *tname = libbpf_bpf_map_type_str(type);
+
+			*errmsg = format_msg("map '%s' (%s): making it %s", bpf_map__name(map),
+					     tname ? tname : "unknown type", why);
+			return -EPERM;
+		}
+	}
+	return 0;
 }
 
 int pl_object_open(const void *obj, size_t len, const struct pl_load_opts *opts,
@@ -219,6 +269,10 @@ int pl_object_load_opened(struct bpf_object *bobj, const struct pl_load_opts *op
 
 	*errmsg = NULL;
 	pl_log_clear_libbpf_warning();
+
+	err = check_caps(bobj, name, errmsg);
+	if (err)
+		goto out;
 
 	/* One buffer serves every program: libbpf loads them one at a time and
 	 * we only read the log of the one that failed. With log_level 0 libbpf
