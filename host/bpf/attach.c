@@ -5,6 +5,7 @@
  * helpers they share, are attach_kind.c's. */
 #include "bpf/attach.h"
 #include "bpf/attach_kind.h"
+#include "bpf/caps.h"
 
 #include <bpf/libbpf.h>
 #include <errno.h>
@@ -86,6 +87,11 @@ int pl_attach(struct bpf_program *prog, const struct pl_attach_opts *opts,
 		err[0] = '\0';
 
 	const struct pl_attach_kind *kind = find_kind(prog);
+	if (pl_caps_dropped()) {
+		rc = pl_attach_err(msg, sizeof(msg), -EPERM, "%s attach: %s",
+				   kind ? kind->name : "program", PL_CAPS_DROPPED_MSG);
+		goto out;
+	}
 	if (!kind) {
 		rc = pl_attach_err(msg, sizeof(msg), -EOPNOTSUPP,
 				   "pktlua does not know how to attach SEC(\"%s\") programs", sec);
@@ -106,6 +112,17 @@ int pl_attach(struct bpf_program *prog, const struct pl_attach_opts *opts,
 	rc = kind->attach(prog, opts ?: &defaults, link, msg, sizeof(msg));
 	if (rc > 0)
 		rc = -rc;
+	/* Refused: name the capability that is missing, unless the kind
+	 * already did. */
+	char why[256];
+	if ((rc == -EPERM || rc == -EACCES) && !strstr(msg, "CAP_") &&
+	    pl_caps_explain(kind->caps, why, sizeof(why))) {
+		size_t n = strlen(msg);
+
+		snprintf(msg + n, sizeof(msg) - n, "%sattaching it %s%s%s",
+			 n ? "; " : "", why, kind->caps_note ? ": " : "",
+			 kind->caps_note ?: "");
+	}
 	if (!rc && !link->desc[0])
 		pl_link__set_desc(link, "%s %s", kind->name, name);
 out:

@@ -2,6 +2,7 @@
  * sockops) on a cgroup v2 directory, as BPF links: they leave the cgroup
  * when the process ends. */
 #include "bpf/attach_kind.h"
+#include "bpf/caps.h"
 #include "bpf/mounts.h"
 
 #include <bpf/bpf.h>
@@ -82,4 +83,5 @@ const struct pl_attach_kind pl_attach_cgroup = {
 	.name = "cgroup",
 	.secs = cgroup_secs,
 	.attach = cgroup_attach,
+	.caps = PL_CAP(CAP_NET_ADMIN),
 };

@@ -14,6 +14,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct bpf_link;
 
@@ -36,6 +37,11 @@ struct pl_link {
 struct pl_attach_kind {
 	const char *name;
 	const char *const *secs;     /* NULL-terminated */
+	/* The capabilities attaching needs (PL_CAP() bits, bpf/caps.h), and
+	 * why when it is not the obvious one: when the kernel says EPERM or
+	 * EACCES and one is missing, pl_attach() names it. */
+	uint64_t caps;
+	const char *caps_note;
 	/* Attach PROG (SEC() names one of secs) with OPTS (never NULL; zeroed
 	 * fields mean "from SEC()" or the default). Add what is created to LINK
 	 * and set its desc. Returns 0, or a negative errno with ERR set to one

@@ -4,6 +4,7 @@
  * Each perf event fd goes into a libbpf link that owns it, so closing the
  * link disables and closes the event too. */
 #include "bpf/attach_kind.h"
+#include "bpf/caps.h"
 
 #include <bpf/libbpf.h>
 #include <errno.h>
@@ -148,4 +149,5 @@ const struct pl_attach_kind pl_attach_perf_event = {
 	.name = "perf_event",
 	.secs = perf_event_secs,
 	.attach = perf_attach,
+	.caps = PL_CAP(CAP_PERFMON),
 };

@@ -8,6 +8,7 @@
  * (returns non-zero for) fill it up to SO_RCVBUF and are then dropped for
  * this socket only, which is why the buffer is made small. */
 #include "bpf/attach_kind.h"
+#include "bpf/caps.h"
 
 #include <arpa/inet.h>
 #include <bpf/libbpf.h>
@@ -76,4 +77,6 @@ const struct pl_attach_kind pl_attach_socket = {
 	.name = "socket",
 	.secs = socket_secs,
 	.attach = socket_attach,
+	.caps = PL_CAP(CAP_NET_RAW),
+	.caps_note = "the packet socket that carries the filter takes it",
 };

@@ -5,6 +5,7 @@
  * clsact qdisc + netlink filter would stay behind. libbpf 1.1 has no tcx
  * helper, so the link is made with bpf_link_create() directly. */
 #include "bpf/attach_kind.h"
+#include "bpf/caps.h"
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -89,4 +90,5 @@ const struct pl_attach_kind pl_attach_tc = {
 	.name = "tc",
 	.secs = tc_secs,
 	.attach = tc_attach,
+	.caps = PL_CAP(CAP_NET_ADMIN),
 };

@@ -2,8 +2,11 @@
  * BTF-typed tracepoints and fentry/fexit, and kprobes (which this kernel
  * may lack). */
 #include "bpf/attach_kind.h"
+#include "bpf/caps.h"
+#include "bpf/kernel_btf.h"
 #include "bpf/mounts.h"
 
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
 #include <stdio.h>
@@ -36,11 +39,77 @@ static int split_tracepoint(const char *spec, char *cat, size_t catlen, char *na
 	return 0;
 }
 
+/* Whether the running kernel has tracepoint NAME, found without tracefs:
+ * every TRACE_EVENT leaves a btf_trace_NAME typedef in the kernel's BTF;
+ * the syscall events (syscalls/sys_enter_X, sys_exit_X) are made from the
+ * syscall table instead, so X's entry point in /proc/kallsyms (names are
+ * listed to everyone) tells. Returns false when it cannot tell. */
+static bool kernel_has_tracepoint(const char *cat, const char *name)
+{
+	char want[160], line[512];
+	const struct btf *btf = pl_kernel_btf();
+	bool found = false;
+
+	snprintf(want, sizeof(want), "btf_trace_%s", name);
+	if (btf && btf__find_by_name_kind(btf, want, BTF_KIND_TYPEDEF) > 0)
+		return true;
+	const char *sc = NULL;
+	if (!strcmp(cat, "syscalls") && !strncmp(name, "sys_enter_", 10))
+		sc = name + 10;
+	else if (!strcmp(cat, "syscalls") && !strncmp(name, "sys_exit_", 9))
+		sc = name + 9;
+	if (!sc || !*sc)
+		return false;
+	/* "__x64_sys_X", "__arm64_sys_X", ... or plain "sys_X". */
+	snprintf(want, sizeof(want), "sys_%s", sc);
+	size_t wlen = strlen(want);
+	FILE *f = fopen("/proc/kallsyms", "re");
+	if (!f)
+		return false;
+	while (!found && fgets(line, sizeof(line), f)) {
+		char *sym = strrchr(line, ' ');
+		size_t n;
+
+		if (!sym || strchr(line, '['))   /* modules: not a syscall */
+			continue;
+		sym++;
+		n = strcspn(sym, "\n");
+		found = n >= wlen && !strncmp(sym + n - wlen, want, wlen) &&
+			(n == wlen || (sym[0] == '_' && sym[1] == '_' && sym[n - wlen - 1] == '_'));
+	}
+	fclose(f);
+	return found;
+}
+
+/* tracefs is mounted but this process cannot look inside (mode 0700 and
+ * no CAP_DAC_READ_SEARCH): say whether the tracepoint exists, and what
+ * reading tracefs takes. */
+static int unreadable_tracefs(const char *tracefs, const char *cat, const char *name,
+			      char *err, size_t errlen)
+{
+	char why[256], mode[32] = "";
+	struct stat st;
+
+	if (!stat(tracefs, &st))
+		snprintf(mode, sizeof(mode), ", mode %04o", (unsigned)(st.st_mode & 07777));
+	if (!pl_caps_explain(PL_CAP(CAP_DAC_READ_SEARCH), why, sizeof(why)))
+		return pl_attach_err(err, errlen, -EACCES, "tracepoint '%s/%s': cannot read "
+				     "tracefs (%s%s): %s", cat, name, tracefs, mode, strerror(EACCES));
+	if (kernel_has_tracepoint(cat, name))
+		return pl_attach_err(err, errlen, -EACCES,
+				     "tracepoint '%s/%s' exists, but tracefs (%s%s), where its id "
+				     "is, cannot be read: reading it %s", cat, name, tracefs, mode,
+				     why);
+	return pl_attach_err(err, errlen, -EACCES,
+			     "tracepoint '%s/%s': tracefs (%s%s) cannot be read, so whether it "
+			     "exists is unknown: reading it %s", cat, name, tracefs, mode, why);
+}
+
 static int tracepoint_attach(struct bpf_program *prog, const struct pl_attach_opts *opts,
 			     struct pl_link *link, char *err, size_t errlen)
 {
 	const char *spec = opts->tracepoint;
-	char cat[128], name[128], path[512];
+	char cat[128], name[128], path[512], why[256];
 	struct stat st;
 	int rc;
 
@@ -57,11 +126,19 @@ static int tracepoint_attach(struct bpf_program *prog, const struct pl_attach_op
 	/* libbpf finds the tracepoint's id in tracefs: it must be mounted. */
 	rc = pl_mounts_ensure_tracefs();
 	const char *tracefs = pl_tracefs_dir();
+	if (!tracefs && rc == -EPERM &&
+	    pl_caps_explain(PL_CAP(CAP_SYS_ADMIN), why, sizeof(why)))
+		return pl_attach_err(err, errlen, rc,
+				     "tracepoint '%s/%s': tracefs is not mounted, and mounting it "
+				     "%s (or mount it first: mount -t tracefs tracefs %s)",
+				     cat, name, why, PL_TRACEFS_DIR);
 	if (!tracefs)
 		return pl_attach_err(err, errlen, rc ?: -ENOENT,
 				     "tracepoint '%s/%s': tracefs is not mounted and cannot be: %s",
 				     cat, name, strerror(-(rc ?: -ENOENT)));
 	snprintf(path, sizeof(path), "%s/events/%s/%s", tracefs, cat, name);
+	if (stat(path, &st) && errno == EACCES)
+		return unreadable_tracefs(tracefs, cat, name, err, errlen);
 	if (stat(path, &st))
 		return pl_attach_err(err, errlen, -ENOENT, "tracepoint '%s/%s' does not exist",
 				     cat, name);
@@ -80,6 +157,7 @@ const struct pl_attach_kind pl_attach_tracepoint = {
 	.name = "tracepoint",
 	.secs = tracepoint_secs,
 	.attach = tracepoint_attach,
+	.caps = PL_CAP(CAP_PERFMON),
 };
 
 /* ---- raw tracepoint ------------------------------------------------------- */
@@ -120,6 +198,7 @@ const struct pl_attach_kind pl_attach_raw_tp = {
 	.name = "raw_tp",
 	.secs = raw_tp_secs,
 	.attach = raw_tp_attach,
+	.caps = PL_CAP(CAP_PERFMON),
 };
 
 /* ---- tp_btf, fentry/fexit: the target was resolved by libbpf at load ------ */
@@ -151,6 +230,7 @@ const struct pl_attach_kind pl_attach_tp_btf = {
 	.name = "tp_btf",
 	.secs = tp_btf_secs,
 	.attach = tp_btf_attach,
+	.caps = PL_CAP(CAP_PERFMON),
 };
 
 static int fentry_attach(struct bpf_program *prog, const struct pl_attach_opts *opts,
@@ -172,6 +252,7 @@ const struct pl_attach_kind pl_attach_fentry = {
 	.name = "fentry",
 	.secs = fentry_secs,
 	.attach = fentry_attach,
+	.caps = PL_CAP(CAP_PERFMON),
 };
 
 /* ---- kprobes -------------------------------------------------------------- */
@@ -242,4 +323,5 @@ const struct pl_attach_kind pl_attach_kprobe = {
 	.name = "kprobe",
 	.secs = kprobe_secs,
 	.attach = kprobe_attach,
+	.caps = PL_CAP(CAP_PERFMON),
 };

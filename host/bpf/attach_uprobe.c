@@ -6,6 +6,7 @@
  * library directories), so that a missing one is reported as such instead
  * of as whatever libbpf happened to fail on. */
 #include "bpf/attach_kind.h"
+#include "bpf/caps.h"
 
 #include <bpf/libbpf.h>
 #include <errno.h>
@@ -198,6 +199,8 @@ const struct pl_attach_kind pl_attach_uprobe = {
 	.name = "uprobe",
 	.secs = uprobe_secs,
 	.attach = uprobe_attach,
+	.caps = PL_CAP(CAP_SYS_ADMIN),
+	.caps_note = "the kernel's uprobe perf events check CAP_SYS_ADMIN, CAP_PERFMON is not enough",
 };
 
 /* ---- usdt ----------------------------------------------------------------- */
@@ -267,4 +270,6 @@ const struct pl_attach_kind pl_attach_usdt = {
 	.name = "usdt",
 	.secs = usdt_secs,
 	.attach = usdt_attach,
+	.caps = PL_CAP(CAP_SYS_ADMIN),
+	.caps_note = "USDT probes are uprobes, and the kernel's uprobe perf events check CAP_SYS_ADMIN, CAP_PERFMON is not enough",
 };

@@ -5,6 +5,7 @@
  * interface when the process ends, SIGKILL included. A netlink attachment
  * would stay behind on the interface. */
 #include "bpf/attach_kind.h"
+#include "bpf/caps.h"
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -105,4 +106,5 @@ const struct pl_attach_kind pl_attach_xdp = {
 	.name = "xdp",
 	.secs = xdp_secs,
 	.attach = xdp_attach,
+	.caps = PL_CAP(CAP_NET_ADMIN),
 };

@@ -8,7 +8,6 @@
 #include <string.h>
 #include <sys/mount.h>
 
-#define TRACEFS_DIR "/sys/kernel/tracing"
 #define TRACEFS_DEBUGFS_DIR "/sys/kernel/debug/tracing"
 #define BPFFS_DIR "/sys/fs/bpf"
 
@@ -54,7 +53,8 @@ static int ensure(const char *dir, const char *fstype, const char *what,
 	if (mount(fstype, dir, fstype, flags, data)) {
 		int err = -errno;
 
-		pl_log(PL_LOG_WARN, "cannot mount %s at %s: %s", what, dir, strerror(-err));
+		/* The caller says what it needed the mount for. */
+		pl_log(PL_LOG_INFO, "cannot mount %s at %s: %s", what, dir, strerror(-err));
 		return err;
 	}
 	pl_log(PL_LOG_INFO, "mounted %s at %s", what, dir);
@@ -66,23 +66,27 @@ int pl_mounts_ensure_tracefs(void)
 	/* A tracefs automounted under debugfs serves libbpf as well. */
 	if (pl_is_mounted(TRACEFS_DEBUGFS_DIR, "tracefs"))
 		return 0;
-	return ensure(TRACEFS_DIR, "tracefs", "tracefs",
+	return ensure(PL_TRACEFS_DIR, "tracefs", "tracefs",
 		      MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+}
+
+int pl_mounts_ensure_bpffs(void)
+{
+	return ensure(BPFFS_DIR, "bpf", "bpffs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0700");
 }
 
 int pl_mounts_ensure(void)
 {
 	int err = pl_mounts_ensure_tracefs();
-	int err2 = ensure(BPFFS_DIR, "bpf", "bpffs",
-			  MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0700");
+	int err2 = pl_mounts_ensure_bpffs();
 
 	return err ?: err2;
 }
 
 const char *pl_tracefs_dir(void)
 {
-	if (pl_is_mounted(TRACEFS_DIR, "tracefs"))
-		return TRACEFS_DIR;
+	if (pl_is_mounted(PL_TRACEFS_DIR, "tracefs"))
+		return PL_TRACEFS_DIR;
 	if (pl_is_mounted(TRACEFS_DEBUGFS_DIR, "tracefs"))
 		return TRACEFS_DEBUGFS_DIR;
 	return NULL;

@@ -4,7 +4,6 @@
 
 #include "base/log.h"
 #include "bpf/loader.h"
-#include "bpf/mounts.h"
 #include "compile/compiler.h"
 #include "events/loop.h"
 #include "lua/lua_events.h"
@@ -332,16 +331,12 @@ static int bpf_load(lua_State *L)
 		name = objname;
 	}
 
-	int err = pl_mounts_ensure();
-	if (err)
-		return luaL_error(L, "bpf.load: cannot mount tracefs/bpffs: %s", strerror(-err));
-
 	struct pl_compile_opts copts = {
 		.filename = file, .first_line = line, .defines = defines, .cflags = cflags,
 		.prelude = prelude,
 	};
 	struct pl_compile_result res;
-	err = pl_compile(src, len, &copts, &res);
+	int err = pl_compile(src, len, &copts, &res);
 	if (err) {
 		/* clang's diagnostics already name script lines: raise them as they are. */
 		const char *diag = res.diag && res.diag[0] ? res.diag : strerror(-err);
