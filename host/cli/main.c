@@ -39,6 +39,9 @@ static const char usage[] =
 	"  --filter-c EXPR  print the C that EXPR becomes (for Ethernet, or for the\n"
 	"                 link type of --pcap FILE) and exit\n"
 	"  --json         output = \"json\": pktlua.hist and friends print JSON lines\n"
+	"  --drop-caps    drop every capability right before the script's first\n"
+	"                 bpf.run(), as bpf.drop_caps() does: what is loaded and\n"
+	"                 attached keeps working, nothing more can be\n"
 	"  --no-cache     compile every snippet afresh: neither read nor write the\n"
 	"                 compile cache ($PKTLUA_CACHE_DIR, else $XDG_CACHE_HOME/pktlua,\n"
 	"                 else ~/.cache/pktlua)\n"
@@ -155,6 +158,10 @@ int main(int argc, char **argv)
 			cli.json = true;
 			continue;
 		}
+		if (!strcmp(a, "--drop-caps")) {
+			cli.drop_caps = true;
+			continue;
+		}
 		if (!strcmp(a, "--no-cache")) {
 			cache = false;
 			continue;
@@ -205,9 +212,10 @@ int main(int argc, char **argv)
 			pl_log(PL_LOG_ERROR, "--filter and --filter-c do not go together");
 			return 2;
 		}
-		if (i < argc || cli.code || cli.interactive || cli.json) {
+		if (i < argc || cli.code || cli.interactive || cli.json || cli.drop_caps) {
 			pl_log(PL_LOG_ERROR, "%s runs no script: '%s' does not go with it", what,
-			       i < argc ? argv[i] : cli.code ? "-e" : cli.interactive ? "-i" : "--json");
+			       i < argc ? argv[i] : cli.code ? "-e" : cli.interactive ? "-i" :
+			       cli.json ? "--json" : "--drop-caps");
 			return 2;
 		}
 		if (filter_c && out) {

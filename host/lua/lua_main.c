@@ -95,6 +95,8 @@ static int pmain(lua_State *L)
 	lua_pushstring(L, cli->json ? "json" : "text");
 	lua_setfield(L, -2, "output");
 	lua_pop(L, 1);
+	if (cli->drop_caps)
+		pl_lua_drop_caps_at_run(L);
 	if (cli->pcap)
 		pl_lua_offline_open(L, cli->pcap);      /* raises naming the file */
 	push_args(L, cli);

@@ -3,6 +3,7 @@
 #include "lua/lua_pktlua.h"
 
 #include "base/log.h"
+#include "bpf/caps.h"
 #include "bpf/loader.h"
 #include "compile/compiler.h"
 #include "events/loop.h"
@@ -32,6 +33,7 @@
 struct module {
 	struct pl_loop *loop;
 	bool exit_handlers_ran;
+	bool drop_caps_at_run;   /* --drop-caps, until the first bpf.run() */
 	int timers_ref;       /* registry ref: { [timer id] = timer } */
 	int exit_ref;         /* registry ref: sequence of at_exit functions */
 	lua_State *const *thread;  /* where timers fire */
@@ -491,6 +493,12 @@ static int bpf_run(lua_State *L)
 	if (pl_lua_take_callback_error(L))
 		return lua_error(L);   /* raised once: a caught error lets the loop run again */
 	char err[512];
+	if (st->drop_caps_at_run) {
+		st->drop_caps_at_run = false;
+		if (!pl_caps_dropped() && pl_caps_drop_all(err, sizeof(err)))
+			return luaL_error(L, "--drop-caps: %s", err);
+		pl_log(PL_LOG_INFO, "capabilities dropped (--drop-caps)");
+	}
 	lua_State *outer = pl_lua_loop_enter(L);
 	/* --pcap: the first run replays the capture through the programs bound
 	 * to it (the loop turns between chunks of packets). */
@@ -559,6 +567,24 @@ int pl_lua_run_exit_handlers(lua_State *L)
 	return 0;
 }
 
+/* bpf.drop_caps(): drop every capability for good, once the script has
+ * loaded and attached what it needs. Maps, links, ring and perf buffers
+ * keep working through their fds; a later load or attach raises. Twice is
+ * fine. */
+static int bpf_drop_caps(lua_State *L)
+{
+	char err[256];
+
+	if (!pl_caps_dropped() && pl_caps_drop_all(err, sizeof(err)))
+		return luaL_error(L, "bpf.drop_caps: %s", err);
+	return 0;
+}
+
+void pl_lua_drop_caps_at_run(lua_State *L)
+{
+	get_module(L)->drop_caps_at_run = true;
+}
+
 /* bpf.pid(): this process's id, for snippets that filter on their own
  * script (defines = {PID = bpf.pid()}). */
 static int bpf_pid(lua_State *L)
@@ -586,6 +612,7 @@ static const luaL_Reg bpf_funcs[] = {
 	{"after", bpf_after},
 	{"at_exit", bpf_at_exit},
 	{"clock", bpf_clock},
+	{"drop_caps", bpf_drop_caps},
 	{"every", bpf_every},
 	{"load", bpf_load},
 	{"pid", bpf_pid},
