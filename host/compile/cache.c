@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pwd.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,6 +44,7 @@ struct entry_hdr {
 
 static bool enabled;
 static bool told_unusable;   /* "cannot use the cache" said once */
+static bool refused;         /* the directory is not this user's: never use it */
 
 void pl_cache_set_enabled(bool on)
 {
@@ -70,6 +72,47 @@ char *pl_cache_dir(void)
 		return asprintf(&dir, "%s/.cache/pktlua", env) < 0 ? NULL : dir;
 	errno = ENOENT;
 	return NULL;
+}
+
+static const char *user_name(uid_t uid, char *buf, size_t len)
+{
+	struct passwd *pw = getpwuid(uid);
+
+	if (pw && pw->pw_name)
+		snprintf(buf, len, "uid %u (%s)", (unsigned)uid, pw->pw_name);
+	else
+		snprintf(buf, len, "uid %u", (unsigned)uid);
+	return buf;
+}
+
+int pl_cache_dir_check(const char *dir, char *why, size_t whylen)
+{
+	char owner[128], me[128];
+	struct stat st;
+
+	if (stat(dir, &st)) {
+		int err = -errno;
+
+		snprintf(why, whylen, "%s: %s", dir, strerror(-err));
+		return err;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		snprintf(why, whylen, "%s is not a directory", dir);
+		return -ENOTDIR;
+	}
+	if (st.st_uid != geteuid()) {
+		snprintf(why, whylen, "%s belongs to %s, not to %s, who runs pktlua",
+			 dir, user_name(st.st_uid, owner, sizeof(owner)),
+			 user_name(geteuid(), me, sizeof(me)));
+		return -EPERM;
+	}
+	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+		snprintf(why, whylen, "%s is writable by %s (mode %04o)", dir,
+			 st.st_mode & S_IWOTH ? "every user" : "its group",
+			 (unsigned)(st.st_mode & 07777));
+		return -EPERM;
+	}
+	return 0;
 }
 
 /* The running kernel's GNU build ID (the NT_GNU_BUILD_ID note of
@@ -527,6 +570,32 @@ static void unusable(const char *what)
 	told_unusable = true;
 }
 
+/* DIR is not this user's: an object from it would be loaded with our
+ * capabilities, and one we store could be changed. Say so, always, and
+ * never use it in this process. */
+static void refuse(const char *why)
+{
+	if (!refused)
+		pl_log(PL_LOG_WARN, "cache: %s: refused, as an object read from it would be "
+		       "loaded with your privileges; compiling without the cache (set "
+		       "PKTLUA_CACHE_DIR to a directory of your own, or use --no-cache)", why);
+	refused = true;
+}
+
+/* Whether DIR is usable: 0, or a negative errno, refused or said. ENOENT is
+ * usable: the first store makes it. */
+static int check_dir(const char *dir)
+{
+	char why[PATH_MAX + 160];
+	int err = pl_cache_dir_check(dir, why, sizeof(why));
+
+	if (err == -EPERM || err == -ENOTDIR)
+		refuse(why);
+	else if (err && err != -ENOENT)
+		unusable(why);
+	return err == -ENOENT ? 0 : err;
+}
+
 int pl_cache_get(struct pl_cache_req *req, const struct pl_cache_input *in,
 		 struct pl_compile_result *res)
 {
@@ -535,16 +604,20 @@ int pl_cache_get(struct pl_cache_req *req, const struct pl_cache_input *in,
 	int err;
 
 	memset(req, 0, sizeof(*req));
-	if (!enabled)
+	if (!enabled || refused)
 		return -ENOENT;
 	dir = pl_cache_dir();
 	if (!dir) {
 		unusable("no directory for it (set PKTLUA_CACHE_DIR, XDG_CACHE_HOME or HOME)");
 		return -ENOENT;
 	}
+	if (check_dir(dir)) {
+		free(dir);
+		return -ENOENT;
+	}
 	pl_cache_key(NULL, in, req->key);
 	req->path = pl_cache_entry_path(dir, req->key);
-	free(dir);
+	req->dir = dir;
 	if (!req->path)
 		return -ENOMEM;
 	req->filename = in->filename ? in->filename : "<snippet>";
@@ -569,6 +642,16 @@ void pl_cache_put(struct pl_cache_req *req, const struct pl_compile_result *res)
 
 	if (!req->path || !res->obj)
 		return;
+	/* Made 0700 if missing, then checked (again): someone else may have
+	 * made it first. */
+	err = make_dirs(req->dir, 0700);
+	if (err) {
+		snprintf(why, sizeof(why), "cannot create %s: %s", req->dir, strerror(-err));
+		unusable(why);
+		return;
+	}
+	if (check_dir(req->dir))
+		return;
 	err = pl_cache_write(req->path, req->key, res, &req->start, why, sizeof(why));
 	if (!err)
 		pl_log(PL_LOG_INFO, "cache store %s: %s", req->filename, req->path);
@@ -585,5 +668,6 @@ void pl_cache_req__free(struct pl_cache_req *req)
 	if (!req)
 		return;
 	free(req->path);
-	req->path = NULL;
+	free(req->dir);
+	req->path = req->dir = NULL;
 }

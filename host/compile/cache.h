@@ -28,8 +28,12 @@
  * one and two writers of one key both succeed. A lookup checks everything; a
  * corrupt or truncated entry is a miss and is replaced by the next store.
  *
+ * The cache is per user: a directory that is not the user's own (another
+ * owner, or writable by group or others) is refused, with a warning, and
+ * pktlua compiles without it (pl_cache_dir_check()).
+ *
  * The cache never fails a compile: when it cannot be used, pktlua compiles
- * and says why once (at -v). */
+ * and says why once (at -v; a refused directory always). */
 #ifndef PKTLUA_CACHE_H
 #define PKTLUA_CACHE_H
 
@@ -48,6 +52,15 @@ bool pl_cache_enabled(void);
 /* The directory the environment names (see above), malloc'd; NULL with errno
  * ENOENT when neither PKTLUA_CACHE_DIR, XDG_CACHE_HOME nor HOME is set. */
 char *pl_cache_dir(void);
+
+/* Whether DIR may serve as this user's cache: an object read from it is
+ * loaded into the kernel with pktlua's capabilities, so a directory another
+ * user could write into is refused: DIR must be a directory owned by the
+ * effective uid and not writable by group or others. Returns 0, -EPERM (a
+ * foreign owner or a shared directory) or -ENOTDIR with WHY saying whose it
+ * is, or the negative errno of stat() (-ENOENT: not there yet; made 0700
+ * by the first store, and checked again then). */
+int pl_cache_dir_check(const char *dir, char *why, size_t whylen);
 
 /* This kernel's identity as it goes into the key, in BUF: uname's release,
  * version and machine, the size of its BTF and its GNU build ID. */
@@ -102,6 +115,7 @@ int pl_cache_write(const char *path, const unsigned char key[PL_SHA256_LEN],
 /* pl_compile()'s use: one request per compile. */
 struct pl_cache_req {
 	char *path;                          /* the entry; NULL: cache not in use */
+	char *dir;                           /* the cache directory */
 	const char *filename;
 	unsigned char key[PL_SHA256_LEN];
 	struct timespec start;               /* CLOCK_REALTIME_COARSE at lookup */
