@@ -172,13 +172,18 @@ static char *explain_prog_failure(struct bpf_program *prog, int err, const char 
 
 	pl_verifier_log_summary(log, reason, sizeof(reason), where, sizeof(where));
 	restore_path(where, sizeof(where), source_file);
+	/* "... prohibited for !root" and the like: the verifier's pointer
+	 * checks (allow_ptr_leaks, bypass_spec_v1) relax only with
+	 * CAP_PERFMON, whatever the program type; pktlua's packet parsers
+	 * need that. Say it is a capability, not a bug in the program. */
+	char perfmon[320] = "", why[256];
+	if (strstr(reason, "!root") && pl_caps_explain(PL_CAP(CAP_PERFMON), why, sizeof(why)))
+		snprintf(perfmon, sizeof(perfmon), "; accepting it %s", why);
 	if (reason[0])
-		return format_msg("%s%sprogram '%s' rejected by the verifier: %s%s",
-				  where, where[0] ? ": " : "", name, reason,
+		return format_msg("%s%sprogram '%s' rejected by the verifier: %s%s%s",
+				  where, where[0] ? ": " : "", name, reason, perfmon,
 				  pl_log_get_level() < PL_LOG_INFO ? " (-v shows the verifier log)" : "");
 	if (err == -EPERM) {
-		char why[256];
-
 		if (pl_caps_explain(pl_caps_for_prog_type(bpf_program__type(prog),
 							  pl_caps_unpriv_bpf()), why, sizeof(why)))
 			return format_msg("program '%s' (%s): loading it %s", name, sec, why);
