@@ -1,0 +1,113 @@
+/* pktlua/tool.h — what the bundled tools (scripts/) share on the BPF side:
+ * the process filters as load-time knobs, and BCC's log2 histograms.
+ *
+ *   #include <pktlua/tool.h>
+ *   SEC("tracepoint/syscalls/sys_enter_openat") int f(void *ctx)
+ *   {
+ *       if (tool_skip())           // -p/-t/-u/--comm, set from Lua
+ *           return 0;
+ *       ...
+ *   }
+ *
+ * The filters are `const volatile` globals (.rodata), set before load with
+ * bpf.load{globals = {targ_pid = 123}} (pktlua.tool does it): the compile
+ * cache serves every value, and the verifier drops the tests of the filters
+ * left at their defaults. */
+#ifndef PKTLUA_TOOL_H
+#define PKTLUA_TOOL_H
+
+#include <pktlua/bpf.h>
+#include <pktlua/events.h>
+
+#define TOOL_COMM_LEN 16
+#define TOOL_HIST_SLOTS 40      /* log2 slots: up to 2^40 units */
+
+const volatile __u32 targ_pid = 0;          /* a process (tgid); 0: all */
+const volatile __u32 targ_tid = 0;          /* a thread; 0: all */
+const volatile __u32 targ_uid = (__u32)-1;  /* a user; -1: all */
+const volatile char targ_comm[TOOL_COMM_LEN] = {};  /* a command name; "": all */
+
+/* True when COMM is the filter's command name (or there is no filter). */
+static __always_inline bool tool_comm_ok(const char *comm)
+{
+	if (!targ_comm[0])
+		return true;
+#pragma unroll
+	for (int i = 0; i < TOOL_COMM_LEN; i++) {
+		if (comm[i] != targ_comm[i])
+			return false;
+		if (!comm[i])
+			return true;
+	}
+	return true;
+}
+
+/* True when the current task is filtered out by targ_pid, targ_tid,
+ * targ_uid or targ_comm. */
+static __always_inline bool tool_skip(void)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+
+	if (targ_pid && (__u32)(id >> 32) != targ_pid)
+		return true;
+	if (targ_tid && (__u32)id != targ_tid)
+		return true;
+	if (targ_uid != (__u32)-1 && (__u32)bpf_get_current_uid_gid() != targ_uid)
+		return true;
+	if (targ_comm[0]) {
+		char comm[TOOL_COMM_LEN];
+		bpf_get_current_comm(comm, sizeof(comm));
+		if (!tool_comm_ok(comm))
+			return true;
+	}
+	return false;
+}
+
+/* The same test for another task (a wakee, a victim): by its ids. */
+static __always_inline bool tool_skip_task(__u32 tgid, __u32 pid)
+{
+	if (targ_pid && tgid != targ_pid)
+		return true;
+	if (targ_tid && pid != targ_tid)
+		return true;
+	return false;
+}
+
+/* BCC's log2 slot (libbpf-tools bits.bpf.h): floor(log2(v)), 0 for 0 and 1. */
+static __always_inline __u32 tool_log2(__u64 v)
+{
+	__u32 r = 0;
+
+	if (v >> 32) { v >>= 32; r += 32; }
+	if (v >> 16) { v >>= 16; r += 16; }
+	if (v >> 8)  { v >>= 8;  r += 8; }
+	if (v >> 4)  { v >>= 4;  r += 4; }
+	if (v >> 2)  { v >>= 2;  r += 2; }
+	if (v >> 1)  { r += 1; }
+	return r;
+}
+
+/* A histogram as a map value: slot i counts values in [2^i, 2^(i+1)). */
+struct tool_hist {
+	__u64 slots[TOOL_HIST_SLOTS];
+};
+
+/* Count VALUE in the histogram at KEY of MAP (a hash of struct tool_hist),
+ * creating it if missing. */
+#define TOOL_HIST_ADD(map, key, value)                                         \
+	({                                                                     \
+		struct tool_hist *__h = bpf_map_lookup_elem(&(map), (key));    \
+		if (!__h) {                                                    \
+			static const struct tool_hist __zero;                  \
+			bpf_map_update_elem(&(map), (key), &__zero, BPF_NOEXIST); \
+			__h = bpf_map_lookup_elem(&(map), (key));              \
+		}                                                              \
+		if (__h) {                                                     \
+			__u32 __s = tool_log2(value);                          \
+			if (__s >= TOOL_HIST_SLOTS)                            \
+				__s = TOOL_HIST_SLOTS - 1;                     \
+			__sync_fetch_and_add(&__h->slots[__s], 1);             \
+		}                                                              \
+	})
+
+#endif

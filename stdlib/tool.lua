@@ -1,0 +1,538 @@
+-- pktlua.tool — what the bundled tools (scripts/) share, so each is short:
+-- options with a generated -h, PID/TID/UID/command filters as load-time
+-- globals, output as BCC's columns or as JSON lines, BCC's histograms, and
+-- the run loop (interval, count, duration, a summary on Ctrl-C).
+--
+--   local tool = require "pktlua.tool"
+--   local t = tool.new {
+--     name = "opensnoop", about = "Trace open() syscalls",
+--     options = {
+--       { "-p", "--pid", "PID", "trace this PID only", type = "int" },
+--       { "-x", "--failed", nil, "only show failed opens" },
+--     },
+--     args = { { "interval", "output interval, in seconds", type = "number" } },
+--     examples = { { "opensnoop -p 181", "only trace PID 181" } },
+--     notes = "what this tool sees differently from BCC's",
+--   }
+--   local o = t:parse(arg)             -- o.pid, o.failed, o.interval
+--   local p = bpf.load { src = [[...]], globals = t:globals() }  -- -p -> targ_pid
+--   local out = t:columns { { "PID", "%-7d", "pid" }, { "PATH", "%s", "path" } }
+--   bpf.on(p.maps.events, function(e) out:row(e) end, "struct event")
+--   out:header()
+--   t:run { duration = o.duration }
+--
+-- Text goes to stdout, line-buffered, so a pipe sees each event as it comes;
+-- with --json (after the tool's name, or pktlua --json before -t) each row,
+-- histogram and summary is one JSON object per line, and the banners
+-- ("Tracing ... Hit Ctrl-C to end.") go to stderr.
+local bpf = require "pktlua"
+local json = require "pktlua.json"
+
+local M = {}
+local T = {}
+T.__index = T
+
+local function die(name, msg)
+  io.stderr:write(name, ": ", msg, "\n")
+  os.exit(2)
+end
+
+-- Option key: "--max-args" -> "max_args".
+local function key_of(opt)
+  if opt.key then return opt.key end
+  local long = opt[2] or opt[1]
+  return (long:gsub("^%-+", ""):gsub("%-", "_"))
+end
+
+--- A tool: spec has name, about, options, args, examples, notes.
+function M.new(spec)
+  assert(type(spec.name) == "string", "tool.new: name")
+  local t = setmetatable({ name = spec.name, spec = spec }, T)
+  t.options = {}
+  for _, o in ipairs(spec.options or {}) do t.options[#t.options + 1] = o end
+  t.options[#t.options + 1] = { nil, "--json", nil,
+    "print one JSON object per line (as pktlua --json -t " .. spec.name .. ")" }
+  t.args = spec.args or {}
+  io.stdout:setvbuf("line")
+  return t
+end
+
+function T:json()
+  return bpf.output == "json"
+end
+
+local function optnames(o)
+  local s = o[1] and o[2] and (o[1] .. ", " .. o[2]) or (o[1] or o[2])
+  if o[3] then s = s .. " " .. o[3] end
+  return s
+end
+
+--- The usage line, BCC (argparse) style.
+function T:usage_line()
+  local parts = { "usage: pktlua -t " .. self.name .. " [-h]" }
+  for _, o in ipairs(self.options) do
+    local s = o[1] or o[2]
+    if o[3] then s = s .. " " .. o[3] end
+    parts[#parts + 1] = o.required and s or "[" .. s .. "]"
+  end
+  for _, a in ipairs(self.args) do
+    parts[#parts + 1] = a.required and a[1] or "[" .. a[1] .. "]"
+  end
+  -- Wrap at 79 columns, continuation lines indented under the name.
+  local lines, cur = {}, ""
+  local indent = (" "):rep(#("usage: pktlua -t " .. self.name) + 1)
+  for i, p in ipairs(parts) do
+    local add = (i == 1 and "" or " ") .. p
+    if #cur + #add > 79 and cur ~= "" then
+      lines[#lines + 1] = cur
+      cur = indent .. p
+    else
+      cur = cur .. add
+    end
+  end
+  lines[#lines + 1] = cur
+  return table.concat(lines, "\n")
+end
+
+local function help_row(left, text)
+  if #left <= 20 then
+    return ("  %-22s%s"):format(left, text)
+  end
+  return ("  %s\n  %-22s%s"):format(left, "", text)
+end
+
+--- The whole -h text.
+function T:help_text()
+  local s = self.spec
+  local out = { self:usage_line(), "" }
+  if s.about then out[#out + 1] = s.about; out[#out + 1] = "" end
+  if #self.args > 0 then
+    out[#out + 1] = "positional arguments:"
+    for _, a in ipairs(self.args) do out[#out + 1] = help_row(a[1], a[2] or "") end
+    out[#out + 1] = ""
+  end
+  out[#out + 1] = "options:"
+  out[#out + 1] = help_row("-h, --help", "show this help message and exit")
+  for _, o in ipairs(self.options) do
+    local text = o[4] or ""
+    if o.default ~= nil and o[3] then text = text .. (" (default: %s)"):format(tostring(o.default)) end
+    out[#out + 1] = help_row(optnames(o), text)
+  end
+  if s.examples and #s.examples > 0 then
+    out[#out + 1] = ""
+    out[#out + 1] = "examples:"
+    local w = 0
+    for _, e in ipairs(s.examples) do w = math.max(w, #e[1]) end
+    for _, e in ipairs(s.examples) do
+      out[#out + 1] = ("    pktlua -t %-" .. w .. "s  # %s"):format(e[1], e[2])
+    end
+  end
+  if s.notes then
+    out[#out + 1] = ""
+    out[#out + 1] = "notes:"
+    for line in (s.notes:gsub("%s+$", "") .. "\n"):gmatch("(.-)\n") do
+      out[#out + 1] = line == "" and "" or "  " .. line
+    end
+  end
+  return table.concat(out, "\n") .. "\n"
+end
+
+--- Print MSG and the usage line on stderr and exit 2.
+function T:fail(msg)
+  io.stderr:write(self:usage_line(), "\n", self.name, ": error: ", msg, "\n")
+  os.exit(2)
+end
+
+local function convert(self, what, typ, v, o)
+  if typ == nil or typ == "string" then return v end
+  if typ == "int" then
+    local n = math.tointeger(tonumber(v))
+    if not n or (n < 0 and not o.signed) then
+      self:fail(("%s: '%s' is not a%s integer"):format(what, v, o.signed and "n" or " non-negative"))
+    end
+    return n
+  end
+  if typ == "number" then
+    local n = tonumber(v)
+    if not n or n <= 0 then self:fail(("%s: '%s' is not a positive number"):format(what, v)) end
+    return n
+  end
+  if type(typ) == "table" then                       -- a set of choices
+    for _, c in ipairs(typ) do if c == v then return v end end
+    self:fail(("%s: '%s' is not one of %s"):format(what, v, table.concat(typ, ", ")))
+  end
+  error("tool: unknown option type " .. tostring(typ))
+end
+
+--- Parse ARGV (the script's arg table): options anywhere, "--" ends them,
+-- short flags combine (-Tx). Returns a table keyed by option keys and
+-- argument names; -h prints the help and exits 0, mistakes exit 2.
+function T:parse(argv)
+  local res, pos = {}, {}
+  local short, long = {}, {}
+  for _, o in ipairs(self.options) do
+    if o[1] then short[o[1]] = o end
+    if o[2] then long[o[2]] = o end
+    local k = key_of(o)
+    if o.default ~= nil then res[k] = o.default end
+    if o.type == "list" then res[k] = {} end
+  end
+  local function set(o, name, value)
+    local k = key_of(o)
+    if not o[3] then
+      if o.type == "count" then res[k] = (res[k] or 0) + 1 else res[k] = true end
+      return
+    end
+    if o.type == "list" then
+      local v = convert(self, name, o.item, value, o)
+      table.insert(res[k], v)
+    else
+      res[k] = convert(self, name, o.type, value, o)
+    end
+    if o.check then
+      local err = o.check(res[k])
+      if err then self:fail(name .. ": " .. err) end
+    end
+  end
+  local i, n, only_pos = 1, #argv, false
+  while i <= n do
+    local a = argv[i]
+    if only_pos or a == "-" or a:sub(1, 1) ~= "-" or a:match("^%-%d") and not short[a:sub(1, 2)] then
+      pos[#pos + 1] = a
+    elseif a == "--" then
+      only_pos = true
+    elseif a == "-h" or a == "--help" then
+      io.stdout:write(self:help_text())
+      os.exit(0)
+    elseif a:sub(1, 2) == "--" then
+      local name, value = a:match("^(%-%-[^=]+)=(.*)$")
+      name = name or a
+      local o = long[name]
+      if not o then self:fail("unrecognized option '" .. name .. "'") end
+      if o[3] and value == nil then
+        i = i + 1
+        value = argv[i]
+        if value == nil then self:fail(name .. " needs a value (" .. o[3] .. ")") end
+      elseif not o[3] and value ~= nil then
+        self:fail(name .. " takes no value")
+      end
+      set(o, name, value)
+    else
+      -- -x, -xVALUE, -Tx (flags combined), -Tp123
+      local j = 2
+      while j <= #a do
+        local name = "-" .. a:sub(j, j)
+        local o = short[name]
+        if not o then self:fail("unrecognized option '" .. name .. "'") end
+        if o[3] then
+          local value = a:sub(j + 1)
+          if value == "" then
+            i = i + 1
+            value = argv[i]
+            if value == nil then self:fail(name .. " needs a value (" .. o[3] .. ")") end
+          end
+          set(o, name, value)
+          break
+        end
+        set(o, name)
+        j = j + 1
+      end
+    end
+    i = i + 1
+  end
+  for _, o in ipairs(self.options) do
+    if o.required and res[key_of(o)] == nil then self:fail((o[1] or o[2]) .. " is required") end
+  end
+  if #pos > #self.args then self:fail("unexpected argument '" .. pos[#self.args + 1] .. "'") end
+  for k, a in ipairs(self.args) do
+    if pos[k] ~= nil then
+      res[a.key or a[1]] = convert(self, a[1], a.type, pos[k], a)
+    elseif a.required then
+      self:fail("missing " .. a[1])
+    end
+  end
+  if res.json then bpf.output = "json" end
+  self.opts = res
+  return res
+end
+
+--- The usual filters as bpf.load globals (<pktlua/tool.h>), from parsed
+-- options pid, tid, uid, comm, plus the entries of MORE:
+--   bpf.load { src = [[...]], globals = t:globals { max_args = o.max_args } }
+-- (nil values are simply absent: the knob keeps its default).
+function T:globals(more)
+  local o = self.opts or {}
+  local g = { targ_pid = o.pid, targ_tid = o.tid, targ_uid = o.uid, targ_comm = o.comm }
+  for k, v in pairs(more or {}) do g[k] = v end
+  return g
+end
+
+--- A message for humans: stdout in text mode (as BCC prints it), stderr
+-- under --json so stdout stays JSON.
+function T:say(fmt, ...)
+  local s = select("#", ...) > 0 and fmt:format(...) or fmt
+  if self:json() then io.stderr:write(s, "\n") else io.stdout:write(s, "\n") end
+end
+
+-- Output columns --------------------------------------------------------
+
+local Out = {}
+Out.__index = Out
+
+-- "%-16s" -> width 16, left; "%8.3f" -> 8, right; "%s" -> no width.
+local function width_of(fmt)
+  local flags, w = fmt:match("^%%([%-]?)(%d*)")
+  return tonumber(w), flags == "-"
+end
+
+--- Columns: a list of {TITLE, FORMAT, KEY [, fn = formatter, hfmt = the
+-- title's format when FORMAT's width or side is not it]} (false or nil
+-- entries are skipped, for optional columns). Rows are tables keyed by KEY;
+-- FORMAT is a string.format conversion for the value (fn, if given, makes
+-- the value printed as text: the JSON keeps the raw value).
+function T:columns(cols)
+  local idx, list = {}, {}
+  for i, c in pairs(cols) do
+    if math.type(i) == "integer" and c then idx[#idx + 1] = i end
+  end
+  table.sort(idx)
+  for _, i in ipairs(idx) do list[#list + 1] = cols[i] end
+  return setmetatable({ tool = self, cols = list, sep = " " }, Out)
+end
+
+--- The header line; under --json none, but "NAME: tracing; Ctrl-C to end"
+-- on stderr, so a reader knows the probes are attached.
+function Out:header()
+  if self.tool:json() then
+    io.stderr:write(self.tool.name, ": tracing; Ctrl-C to end\n")
+    io.stderr:flush()
+    return
+  end
+  local parts = {}
+  for i, c in ipairs(self.cols) do
+    local w, left = width_of(c.hfmt or c[2])
+    if i == #self.cols then
+      parts[i] = c[1]
+    elseif w then
+      parts[i] = ("%" .. (left and "-" or "") .. w .. "s"):format(c[1])
+    else
+      parts[i] = c[1]
+    end
+  end
+  io.stdout:write(table.concat(parts, self.sep), "\n")
+  io.stdout:flush()
+end
+
+function Out:text(r)
+  local parts = {}
+  for i, c in ipairs(self.cols) do
+    local v = r[c[3]]
+    if c.fn then v = c.fn(v, r) end
+    local ok, s = pcall(string.format, c[2], v)
+    if not ok or v == nil then
+      local w, left = width_of(c[2])
+      s = ("%" .. (left and "-" or "") .. (w or "") .. "s"):format(v == nil and "-" or tostring(v))
+    end
+    parts[i] = s
+  end
+  return table.concat(parts, self.sep)
+end
+
+--- One row: a text line of the columns, or under --json the whole record
+-- R as one object (every field, whether or not its column is shown; a
+-- column's json = fn(v, r) converts its field), plus EXTRA's fields.
+function Out:row(r, extra)
+  if self.tool:json() then
+    local o = {}
+    for k, v in pairs(r) do o[k] = v end
+    for _, c in ipairs(self.cols) do
+      if c.json then o[c[3]] = c.json(r[c[3]], r) end
+    end
+    for k, v in pairs(extra or {}) do o[k] = v end
+    json.line(o)
+  else
+    io.stdout:write(self:text(r), "\n")
+  end
+end
+
+-- The run loop ------------------------------------------------------------
+
+--- Run until Ctrl-C, DURATION seconds, or COUNT intervals: opts.interval
+-- calls opts.tick every INTERVAL seconds; opts.done runs at the end (Ctrl-C
+-- or the duration: e.g. the partial interval, a summary), not after the
+-- COUNT-th tick. Returns how it ended ("signal", "timeout", "count", "eof").
+function T:run(opts)
+  opts = opts or {}
+  local ticks, by_count = 0, false
+  if opts.interval then
+    bpf.every(opts.interval, function()
+      opts.tick()
+      ticks = ticks + 1
+      if opts.count and ticks >= opts.count then
+        by_count = true
+        bpf.stop()
+      end
+    end)
+  end
+  local why = bpf.run(opts.duration)
+  if by_count then why = "count" end
+  if opts.done and not by_count then opts.done(why) end
+  return why
+end
+
+-- Formatting helpers ---------------------------------------------------------
+
+--- Wall-clock time as BCC prints it: "HH:MM:SS".
+function M.hms()
+  return os.date("%H:%M:%S")
+end
+
+--- Nanoseconds since the tool's start, for BCC's -t "TIME(s)" column.
+local start_ns
+function M.mark_start() start_ns = bpf.clock() end
+function M.since(ts_ns)
+  if not start_ns then start_ns = bpf.clock() end
+  return (ts_ns - start_ns) / 1e9
+end
+
+local signals = {
+  "SIGHUP", "SIGINT", "SIGQUIT", "SIGILL", "SIGTRAP", "SIGABRT", "SIGBUS", "SIGFPE",
+  "SIGKILL", "SIGUSR1", "SIGSEGV", "SIGUSR2", "SIGPIPE", "SIGALRM", "SIGTERM",
+  "SIGSTKFLT", "SIGCHLD", "SIGCONT", "SIGSTOP", "SIGTSTP", "SIGTTIN", "SIGTTOU",
+  "SIGURG", "SIGXCPU", "SIGXFSZ", "SIGVTALRM", "SIGPROF", "SIGWINCH", "SIGIO",
+  "SIGPWR", "SIGSYS",
+}
+--- A signal's name ("SIGTERM"; "SIGRTMIN+3"; the number if unknown).
+function M.signal_name(n)
+  if signals[n] then return signals[n] end
+  if n >= 32 and n <= 64 then return n == 32 and "SIGRTMIN" or ("SIGRTMIN+%d"):format(n - 32) end
+  return tostring(n)
+end
+--- A signal's number from "TERM", "SIGTERM" or "15"; nil if unknown.
+function M.signal_number(s)
+  local n = math.tointeger(tonumber(s))
+  if n then return n end
+  s = s:upper():gsub("^SIG", "")
+  for i, name in ipairs(signals) do if name == "SIG" .. s then return i end end
+  return nil
+end
+
+local descriptions = {
+  "Hangup", "Interrupt", "Quit", "Illegal instruction", "Trace/breakpoint trap",
+  "Aborted", "Bus error", "Floating point exception", "Killed", "User defined signal 1",
+  "Segmentation fault", "User defined signal 2", "Broken pipe", "Alarm clock",
+  "Terminated", "Stack fault", "Child exited", "Continued", "Stopped (signal)",
+  "Stopped", "Stopped (tty input)", "Stopped (tty output)", "Urgent I/O condition",
+  "CPU time limit exceeded", "File size limit exceeded", "Virtual timer expired",
+  "Profiling timer expired", "Window changed", "I/O possible", "Power failure",
+  "Bad system call",
+}
+--- What strsignal(3) says of signal N ("Terminated").
+function M.signal_description(n)
+  if descriptions[n] then return descriptions[n] end
+  if n >= 32 and n <= 64 then return ("Real-time signal %d"):format(n - 32) end
+  return ("Unknown signal %d"):format(n)
+end
+
+local errnos = {
+  "EPERM", "ENOENT", "ESRCH", "EINTR", "EIO", "ENXIO", "E2BIG", "ENOEXEC", "EBADF",
+  "ECHILD", "EAGAIN", "ENOMEM", "EACCES", "EFAULT", "ENOTBLK", "EBUSY", "EEXIST",
+  "EXDEV", "ENODEV", "ENOTDIR", "EISDIR", "EINVAL", "ENFILE", "EMFILE", "ENOTTY",
+  "ETXTBSY", "EFBIG", "ENOSPC", "ESPIPE", "EROFS", "EMLINK", "EPIPE", "EDOM", "ERANGE",
+}
+--- An errno's name ("ENOENT"), or the number as text.
+function M.errno_name(n)
+  return errnos[n] or tostring(n)
+end
+
+-- Histograms ---------------------------------------------------------------
+
+-- Slots of a struct tool_hist as read from a map (a sequence, 1-based:
+-- slots[i + 1] counts [2^i, 2^(i+1))), or a table slot -> count.
+local function slot_counts(h)
+  local vals, max_i = {}, -1
+  local src = h.slots or h
+  for i, v in pairs(src) do
+    local idx = math.tointeger(i)
+    if h.slots then idx = idx - 1 end
+    if v and v > 0 then
+      vals[idx] = v
+      if idx > max_i then max_i = idx end
+    end
+  end
+  return vals, max_i
+end
+
+local function stars(val, val_max, width)
+  local n = math.min(val, val_max) * width // val_max
+  return ("*"):rep(n) .. (" "):rep(width - n) .. (val > val_max and "+" or "")
+end
+
+--- A log2 histogram as BCC prints it (print_log2_hist): H is a struct
+-- tool_hist table ({slots = {...}}) or {[slot] = count}; UNIT names the
+-- values ("usecs"). Under --json: one line {"type":"hist","unit":...,
+-- "data":[{"low":,"high":,"count":},...]} with EXTRA's fields added.
+-- Nothing is printed for an empty histogram (as BCC).
+function M.print_log2_hist(h, unit, extra)
+  local vals, idx_max = slot_counts(h)
+  if bpf.output == "json" then
+    local rows = json.array()
+    for i = 0, idx_max do
+      local low, high = (1 << (i + 1)) >> 1, (1 << (i + 1)) - 1
+      if low == high then low = low - 1 end
+      rows[#rows + 1] = { low = low, high = high, count = vals[i] or 0 }
+    end
+    local o = { type = "hist", unit = unit, data = rows }
+    for k, v in pairs(extra or {}) do o[k] = v end
+    json.line(o)
+    return
+  end
+  if idx_max < 0 then return end
+  local val_max = 0
+  for _, v in pairs(vals) do if v > val_max then val_max = v end end
+  local narrow = idx_max <= 32
+  io.stdout:write(("%" .. (narrow and 5 or 15) .. "s%-" .. (narrow and 19 or 29) .. "s : count    distribution\n")
+    :format("", unit))
+  local width, nstars = narrow and 10 or 20, narrow and 40 or 20
+  for i = 0, idx_max do
+    local low, high = (1 << (i + 1)) >> 1, (1 << (i + 1)) - 1
+    if low == high then low = low - 1 end
+    local v = vals[i] or 0
+    io.stdout:write(("%" .. width .. "d -> %-" .. width .. "d : %-8d |%s|\n")
+      :format(low, high, v, stars(v, val_max, nstars)))
+  end
+end
+
+--- A linear histogram as BCC prints it (print_linear_hist): COUNTS maps a
+-- bucket's base value to its count; empty buckets are skipped.
+function M.print_linear_hist(counts, unit, extra)
+  local keys, val_max = {}, 0
+  for k, v in pairs(counts) do
+    if v > 0 then keys[#keys + 1] = k end
+    if v > val_max then val_max = v end
+  end
+  table.sort(keys)
+  if bpf.output == "json" then
+    local rows = json.array()
+    for _, k in ipairs(keys) do rows[#rows + 1] = { value = k, count = counts[k] } end
+    local o = { type = "hist", unit = unit, data = rows }
+    for k, v in pairs(extra or {}) do o[k] = v end
+    json.line(o)
+    return
+  end
+  if #keys == 0 then return end
+  io.stdout:write(("     %-13s : count     distribution\n"):format(unit))
+  for _, k in ipairs(keys) do
+    io.stdout:write(("        %-10d : %-8d |%s|\n"):format(k, counts[k], stars(counts[k], val_max, 40)))
+  end
+end
+
+--- Total count of a histogram table.
+function M.hist_total(h)
+  local vals = slot_counts(h)
+  local s = 0
+  for _, v in pairs(vals) do s = s + v end
+  return s
+end
+
+return M

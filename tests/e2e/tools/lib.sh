@@ -1,0 +1,138 @@
+# lib.sh — helpers for the bundled tools' end-to-end tests (sourced).
+#
+#   . tests/e2e/tools/lib.sh
+#   tool_start execsnoop -q            # $PKTLUA -t execsnoop -q in the background
+#   tool_wait 'PCOMM'                  # until its output has a line matching the ERE
+#   ... make the ground truth happen ...
+#   tool_stop                          # Ctrl-C; waits; fails if it did not exit 0
+#   grep ... "$TOOL_OUT"
+#
+# Every test names its temporary things pl_tools_<x>_$$ and removes them in
+# its EXIT trap (tool_cleanup kills a tool still running).
+set -u
+: "${PKTLUA:?PKTLUA must name the pktlua binary}"
+[ "$(id -u)" = 0 ] || { echo "SKIPPED: the tools load BPF programs: needs root"; exit 77; }
+
+TOOL_DIR=$(mktemp -d "/tmp/pl_tools_$$.XXXXXX")
+TOOL_OUT=$TOOL_DIR/out
+TOOL_ERR=$TOOL_DIR/err
+TOOL_PID=
+TOOL_RC=
+TOOL_FAILS=0
+
+tool_cleanup() {
+	if [ -n "$TOOL_PID" ] && kill -0 "$TOOL_PID" 2>/dev/null; then
+		kill -KILL "$TOOL_PID" 2>/dev/null
+		wait "$TOOL_PID" 2>/dev/null
+	fi
+	rm -rf "$TOOL_DIR"
+}
+trap tool_cleanup EXIT
+
+# tool_start NAME ARGS...: run the tool in the background, stdout to
+# $TOOL_OUT, stderr to $TOOL_ERR.
+tool_start() {
+	: >"$TOOL_OUT"
+	: >"$TOOL_ERR"
+	"$PKTLUA" -t "$@" >"$TOOL_OUT" 2>"$TOOL_ERR" &
+	TOOL_PID=$!
+}
+
+# tool_wait ERE [FILE] [SECONDS]: wait until FILE (default $TOOL_OUT, then
+# $TOOL_ERR) has a line matching ERE. Fails the test if the tool died or
+# the time ran out (default 60 s: a cold compile on a loaded machine).
+tool_wait() {
+	local re=$1 file=${2:-} secs=${3:-60} i=0
+	while [ "$i" -lt $((secs * 20)) ]; do
+		if [ -n "$file" ]; then
+			grep -qE -- "$re" "$file" && return 0
+		else
+			grep -qE -- "$re" "$TOOL_OUT" "$TOOL_ERR" && return 0
+		fi
+		if ! kill -0 "$TOOL_PID" 2>/dev/null; then
+			wait "$TOOL_PID"
+			echo "FAIL: the tool ended (status $?) before printing /$re/"
+			tool_show
+			exit 1
+		fi
+		sleep 0.05
+		i=$((i + 1))
+	done
+	echo "FAIL: no /$re/ from the tool in ${secs}s"
+	tool_show
+	exit 1
+}
+
+# tool_stop [SIGNAL]: Ctrl-C (SIGINT) and wait; a tool must end with status 0.
+tool_stop() {
+	kill -"${1:-INT}" "$TOOL_PID" 2>/dev/null
+	wait "$TOOL_PID"
+	TOOL_RC=$?
+	TOOL_PID=
+	if [ "$TOOL_RC" -ne 0 ]; then
+		echo "FAIL: the tool exited with status $TOOL_RC after SIG${1:-INT}"
+		tool_show
+		exit 1
+	fi
+}
+
+# tool_finish: wait for a tool that ends on its own (a duration, a count).
+tool_finish() {
+	wait "$TOOL_PID"
+	TOOL_RC=$?
+	TOOL_PID=
+	if [ "$TOOL_RC" -ne 0 ]; then
+		echo "FAIL: the tool exited with status $TOOL_RC"
+		tool_show
+		exit 1
+	fi
+}
+
+tool_show() {
+	echo "--- tool stdout"
+	cat "$TOOL_OUT"
+	echo "--- tool stderr"
+	cat "$TOOL_ERR"
+	echo "---"
+}
+
+# check DESCRIPTION COMMAND...: run COMMAND; count a failure (with the
+# tool's output shown once) if it fails.
+check() {
+	local what=$1
+	shift
+	if "$@"; then
+		echo "ok: $what"
+	else
+		echo "FAIL: $what"
+		TOOL_FAILS=$((TOOL_FAILS + 1))
+	fi
+}
+
+# has ERE [FILE]: FILE (default $TOOL_OUT) has a line matching ERE.
+has() { grep -qE -- "$1" "${2:-$TOOL_OUT}"; }
+hasnt() { ! grep -qE -- "$1" "${2:-$TOOL_OUT}"; }
+
+# tool_done: the verdict; prints the tool's output on failure.
+tool_done() {
+	if [ "$TOOL_FAILS" -ne 0 ]; then
+		tool_show
+		echo "FAILED: $TOOL_FAILS check(s)"
+		exit 1
+	fi
+	echo "PASS: ${1:-all checks}"
+	exit 0
+}
+
+# target_start CMD...: a process that waits (in sh, on a fifo) and then
+# execs CMD, so its PID ($TARGET_PID) is known before it does anything:
+# start a tool with -p $TARGET_PID, then target_go and target_wait.
+target_start() {
+	local fifo=$TOOL_DIR/go.$RANDOM
+	mkfifo "$fifo"
+	TARGET_FIFO=$fifo
+	sh -c 'read _ <"$0"; exec "$@"' "$fifo" "$@" &
+	TARGET_PID=$!
+}
+target_go() { echo go >"$TARGET_FIFO"; }
+target_wait() { wait "$TARGET_PID"; TARGET_RC=$?; }
