@@ -34,6 +34,7 @@ struct pl_attach_opts {
 	uint64_t freq;          /* perf_event: samples per second (default 99) */
 	uint64_t period;        /* perf_event: events per sample, instead of freq */
 	const char *event;      /* perf_event: "cpu-clock" (default), "cpu-cycles", ... */
+	uint64_t cookie;        /* uprobe: the value bpf_get_attach_cookie() returns */
 };
 
 struct pl_link; /* one attachment; may hold several kernel links (perf: one per CPU) */

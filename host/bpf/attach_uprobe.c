@@ -159,7 +159,8 @@ static int uprobe_attach(struct bpf_program *prog, const struct pl_attach_opts *
 	if (rc)
 		return rc;
 
-	LIBBPF_OPTS(bpf_uprobe_opts, uopts, .retprobe = ret, .func_name = func);
+	LIBBPF_OPTS(bpf_uprobe_opts, uopts, .retprobe = ret, .func_name = func,
+		    .bpf_cookie = opts->cookie);
 	struct bpf_link *l = bpf_program__attach_uprobe_opts(prog, opts->pid ?: -1, path,
 							      (size_t)off, &uopts);
 	if (!l) {
