@@ -136,3 +136,7 @@ target_start() {
 }
 target_go() { echo go >"$TARGET_FIFO"; }
 target_wait() { wait "$TARGET_PID"; TARGET_RC=$?; }
+
+# The test binary of tests/e2e/tools/tools_target.c.
+TARGET_BIN=${PKTLUA_BUILD:-$(dirname "$PKTLUA")/..}/tests/tools_target
+[ -x "$TARGET_BIN" ] || { echo "FAIL: no $TARGET_BIN (build the tests)"; exit 1; }
