@@ -445,6 +445,26 @@ function M.errno_name(n)
   return errnos[n] or tostring(n)
 end
 
+--- A user-space address as "symbol+0xoff" when pktlua can resolve it
+-- (bpf.usym), else as hex.
+function M.usym(pid, addr)
+  if bpf.usym then
+    local ok, s = pcall(bpf.usym, pid, addr)
+    if ok and s then return s end
+  end
+  return ("0x%x"):format(addr)
+end
+
+--- A kernel address as its symbol when pktlua can resolve it (bpf.ksym),
+-- else as hex.
+function M.ksym(addr)
+  if bpf.ksym then
+    local ok, s = pcall(bpf.ksym, addr)
+    if ok and s then return s end
+  end
+  return ("0x%x"):format(addr)
+end
+
 -- Histograms ---------------------------------------------------------------
 
 -- Slots of a struct tool_hist as read from a map (a sequence, 1-based:
