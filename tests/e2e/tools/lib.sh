@@ -140,3 +140,23 @@ target_wait() { wait "$TARGET_PID"; TARGET_RC=$?; }
 # The test binary of tests/e2e/tools/tools_target.c.
 TARGET_BIN=${PKTLUA_BUILD:-$(dirname "$PKTLUA")/..}/tests/tools_target
 [ -x "$TARGET_BIN" ] || { echo "FAIL: no $TARGET_BIN (build the tests)"; exit 1; }
+
+# spinners N MS: N CPU-bound processes pinned together on CPU 0 for MS ms,
+# so each waits in the run queue while the others run. Each prints
+# "schedstat PID RUN_NS WAIT_NS SLICES" (its own /proc/self/schedstat) into
+# $TOOL_DIR/spin.N. Returns when all are done.
+spinners() {
+	local n=$1 ms=$2 i pids=()
+	for i in $(seq "$n"); do
+		taskset -c 0 "$TARGET_BIN" spin "$ms" >"$TOOL_DIR/spin.$i" &
+		pids+=($!)
+	done
+	wait "${pids[@]}"
+}
+
+# hist_bounds FILE KEY VALUE: from the JSON histogram line whose KEY field
+# is VALUE, "SUM_LOW SUM_HIGH COUNT": the least and most its samples add
+# up to (each sample lies in [low, high] of its bucket, values floored).
+hist_bounds() {
+	jq -r --argjson v "$3" "select(.$2 == \$v) | [([.data[] | .low * .count] | add), ([.data[] | (.high + 1) * .count] | add), ([.data[] | .count] | add)] | @tsv" "$1"
+}

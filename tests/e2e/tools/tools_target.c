@@ -4,7 +4,8 @@
  *   tools_target syscalls N M   N getppid() calls, then M getpgid() that fail (ESRCH)
  *   tools_target calls N US     N calls of pl_tool_fn(), each sleeping US microseconds
  *   tools_target leak N SIZE K  N malloc(SIZE), frees all but K, then waits for stdin
- *   tools_target spin MS        burns the CPU for MS milliseconds
+ *   tools_target spin MS        burns the CPU for MS milliseconds, then prints
+ *                               "schedstat PID RUN_NS WAIT_NS SLICES"
  *   tools_target sleeps N US    N nanosleep()s of US microseconds
  *   tools_target threads N      N threads of pl_tool_thread(), joined
  *   tools_target bind tcp|udp ADDR PORT [reuse]   bind a socket, print its port
@@ -189,6 +190,14 @@ int main(int argc, char **argv)
 		double end = now_ms() + a;
 		while (now_ms() < end)
 			s++;
+		/* What the scheduler counted for us: on-CPU ns, run-queue wait
+		 * ns, slices (runqlat, runqslower and cpudist check against it). */
+		char buf[128] = "";
+		FILE *f = fopen("/proc/self/schedstat", "r");
+		if (f && fgets(buf, sizeof(buf), f))
+			printf("schedstat %d %s", getpid(), buf);
+		if (f)
+			fclose(f);
 	} else if (!strcmp(what, "sleeps")) {
 		for (long i = 0; i < a; i++) {
 			struct timespec ts = { b / 1000000, (b % 1000000) * 1000 };

@@ -1,0 +1,127 @@
+#!/usr/bin/env pktlua
+-- cpudist.lua — summarize on-CPU (or off-CPU) time per task as a histogram
+-- usage: pktlua -t cpudist [-h] [-O] [-T] [-m] [-P | -L] [-p PID] [interval] [count]
+-- ci: 1 1
+-- ci-expect: usecs
+--
+-- As BCC's cpudist: tp_btf sched_switch; on-CPU: from a task's switch-in
+-- to its switch-out (every switch-out, as BCC's Python tool); -O off-CPU:
+-- from switch-out to the next switch-in.
+local bpf = require "pktlua"
+local tool = require "pktlua.tool"
+
+local t = tool.new {
+  name = "cpudist",
+  about = "Summarize on-CPU time per task as a histogram",
+  options = {
+    { "-O", "--offcpu", nil, "measure off-CPU time" },
+    { "-T", "--timestamp", nil, "include timestamp on output" },
+    { "-m", "--milliseconds", nil, "millisecond histogram" },
+    { "-P", "--pids", nil, "print a histogram per process ID" },
+    { "-L", "--tids", nil, "print a histogram per thread ID" },
+    { "-p", "--pid", "PID", "trace this PID only", type = "int" },
+  },
+  args = {
+    { "interval", "output interval, in seconds", type = "number" },
+    { "count", "number of outputs", type = "int" },
+  },
+  examples = {
+    { "cpudist", "summarize on-CPU time as a histogram" },
+    { "cpudist -O", "summarize off-CPU time as a histogram" },
+    { "cpudist 1 10", "print 1 second summaries, 10 times" },
+    { "cpudist -mT 1", "1s summaries, milliseconds, and timestamps" },
+    { "cpudist -P", "show each PID separately" },
+    { "cpudist -p 185", "trace PID 185 only" },
+  },
+  notes = "Hook: tp_btf/sched_switch (BCC: a kprobe on finish_task_switch).",
+}
+local o = t:parse(arg)
+if o.pids and o.tids then t:fail("-P and -L go one at a time") end
+
+local p = bpf.load { src = [[
+#include <pktlua/tool.h>
+
+const volatile int per = 0;          /* 1 process, 2 thread */
+const volatile bool targ_ms = false;
+const volatile bool targ_offcpu = false;
+
+struct hist { __u64 slots[TOOL_HIST_SLOTS]; char comm[16]; };
+PKTLUA_HASH(start, __u32, __u64, 10240);
+PKTLUA_HASH(hists, __u32, struct hist, 10240);
+
+static __always_inline void store_start(struct task_struct *t, __u64 ts)
+{
+	__u32 pid = t->pid;
+	if (!pid || tool_skip_task(t->tgid, pid))
+		return;
+	bpf_map_update_elem(&start, &pid, &ts, BPF_ANY);
+}
+
+static __always_inline void update_hist(struct task_struct *t, __u64 ts)
+{
+	__u32 pid = t->pid;
+	__u64 *tsp = bpf_map_lookup_elem(&start, &pid);
+	if (!tsp || ts < *tsp)
+		return;
+	__u64 delta = ts - *tsp;
+	__u32 key = per == 1 ? t->tgid : per == 2 ? pid : (__u32)-1;
+	struct hist *h = bpf_map_lookup_elem(&hists, &key);
+	if (!h) {
+		static const struct hist zero;
+		bpf_map_update_elem(&hists, &key, &zero, BPF_NOEXIST);
+		h = bpf_map_lookup_elem(&hists, &key);
+		if (!h)
+			return;
+	}
+	if (!h->comm[0])
+		bpf_probe_read_kernel_str(h->comm, sizeof(h->comm), t->comm);
+	__u64 v = targ_ms ? delta / 1000000 : delta / 1000;
+	__u32 slot = tool_log2(v);
+	if (slot >= TOOL_HIST_SLOTS)
+		slot = TOOL_HIST_SLOTS - 1;
+	__sync_fetch_and_add(&h->slots[slot], 1);
+}
+
+SEC("tp_btf/sched_switch")
+int BPF_PROG(sched_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
+{
+	__u64 ts = bpf_ktime_get_ns();
+	if (targ_offcpu) {
+		store_start(prev, ts);
+		update_hist(next, ts);
+	} else {
+		update_hist(prev, ts);
+		store_start(next, ts);
+	}
+	return 0;
+}
+]], globals = t:globals { per = o.pids and 1 or o.tids and 2 or 0, targ_ms = o.milliseconds,
+                          targ_offcpu = o.offcpu } }
+
+local units = o.milliseconds and "msecs" or "usecs"
+local label = { "pid", "tid" }
+local mode = o.pids and 1 or o.tids and 2 or 0
+local function report()
+  if not t:json() then
+    print()
+    if o.timestamp then print(("%-8s"):format(os.date("%H:%M:%S"))) end
+  end
+  local keys, hists = {}, {}
+  for k, h in pairs(p.maps.hists) do keys[#keys + 1] = k; hists[k] = h end
+  table.sort(keys)
+  for _, k in ipairs(keys) do
+    local h = hists[k]
+    p.maps.hists[k] = nil
+    local extra = { time = o.timestamp and os.date("%H:%M:%S") or nil }
+    if mode > 0 then
+      extra[label[mode]] = k
+      extra.comm = h.comm
+      if not t:json() then print(("\n%s = %d %s"):format(label[mode], k, h.comm)) end
+    end
+    tool.print_log2_hist(h, units, extra)
+  end
+end
+
+p:attach()
+t:say("Tracing %s-CPU time... Hit Ctrl-C to end.", o.offcpu and "off" or "on")
+t:run { interval = o.interval, count = o.count, tick = report, done = report }
