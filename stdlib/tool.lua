@@ -311,8 +311,8 @@ function Out:header()
   local parts = {}
   for i, c in ipairs(self.cols) do
     local w, left = width_of(c.hfmt or c[2])
-    if i == #self.cols then
-      parts[i] = c[1]
+    if i == #self.cols and (left or not w) then
+      parts[i] = c[1]                          -- no trailing spaces
     elseif w then
       parts[i] = ("%" .. (left and "-" or "") .. w .. "s"):format(c[1])
     else

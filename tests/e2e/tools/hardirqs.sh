@@ -11,7 +11,7 @@ snap >"$TOOL_DIR/s0"
 tool_start hardirqs --json
 tool_wait 'Tracing hard irq' "$TOOL_ERR"
 snap >"$TOOL_DIR/s1"
-dd if=/dev/zero of="$TOOL_DIR/f" bs=4k count=200 oflag=direct status=none 2>/dev/null
+dd if=/dev/zero of="$TOOL_DIR/f" bs=4k count=50 oflag=direct status=none 2>/dev/null
 snap >"$TOOL_DIR/s2"
 tool_stop
 snap >"$TOOL_DIR/s3"
