@@ -15,6 +15,22 @@ local function number_of(v)
   return nil
 end
 
+-- A Map's names (m.fd, m:pin(path), m:unpin()) as functions, for every Map:
+-- on a map keyed by strings, m.fd reads the entry "fd" instead.
+local function method(m, name)
+  local mt = getmetatable(m)
+  local f = type(mt) == "table" and type(mt.methods) == "table" and mt.methods[name]
+  if not f then error(("map.%s: expected a pktlua.Map, got %s"):format(name, type(m)), 3) end
+  return f
+end
+
+--- The map's file descriptor.
+function M.fd(m) return method(m, "fd")(m) end
+--- Pin the map at path (in bpffs, /sys/fs/bpf/...): it outlives the script.
+function M.pin(m, path) return method(m, "pin")(m, path) end
+--- Remove the map's pin.
+function M.unpin(m) return method(m, "unpin")(m) end
+
 --- A plain Lua table with every entry of m, read once.
 function M.snapshot(m)
   local t = {}

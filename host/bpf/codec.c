@@ -490,7 +490,7 @@ out:
 
 /* ---- public ------------------------------------------------------------- */
 
-static void untyped(struct pl_codec *c, uint32_t size)
+static void untyped(struct pl_codec *c, uint32_t size, bool as_bytes)
 {
 	static const char *const uints[] = {
 		[1] = "__u8", [2] = "__u16", [4] = "__u32", [8] = "__u64",
@@ -498,7 +498,7 @@ static void untyped(struct pl_codec *c, uint32_t size)
 
 	memset(c, 0, sizeof(*c));
 	c->size = size;
-	if (is_plain_size(size)) {
+	if (is_plain_size(size) && !as_bytes) {
 		c->kind = PL_CODEC_INT;
 		c->type_name = uints[size];
 	} else {
@@ -507,7 +507,8 @@ static void untyped(struct pl_codec *c, uint32_t size)
 	}
 }
 
-struct pl_codec *pl_codec__new(const struct btf *btf, uint32_t type_id, uint32_t size)
+static struct pl_codec *codec_new(const struct btf *btf, uint32_t type_id, uint32_t size,
+				  bool as_bytes)
 {
 	struct builder b = { .btf = btf };
 	const struct pl_codec *c;
@@ -532,7 +533,7 @@ struct pl_codec *pl_codec__new(const struct btf *btf, uint32_t type_id, uint32_t
 			goto out;
 		}
 	}
-	untyped(&b.root->codec, size);
+	untyped(&b.root->codec, size, as_bytes);
 	if (!b.root->codec.type_name) {
 		snprintf(name, sizeof(name), "bytes[%u]", size);
 		b.root->codec.type_name = arena_strdup(&b, name);
@@ -561,4 +562,14 @@ void pl_codec__free(struct pl_codec *codec)
 		free(c);
 	}
 	free(root);
+}
+
+struct pl_codec *pl_codec__new(const struct btf *btf, uint32_t type_id, uint32_t size)
+{
+	return codec_new(btf, type_id, size, false);
+}
+
+struct pl_codec *pl_codec__new_bytes(uint32_t size)
+{
+	return codec_new(NULL, 0, size, true);
 }

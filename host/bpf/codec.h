@@ -56,6 +56,9 @@ struct pl_codec {
  * Returns NULL with errno set when out of memory, or SIZE is 0 and the type
  * cannot be used. */
 struct pl_codec *pl_codec__new(const struct btf *btf, uint32_t type_id, uint32_t size);
+/* Plan for SIZE raw bytes, whatever the size (a string of exactly SIZE
+ * bytes): maps that carry no BTF at all (bpf.open_pinned). */
+struct pl_codec *pl_codec__new_bytes(uint32_t size);
 void pl_codec__free(struct pl_codec *codec);
 
 #endif

@@ -8,9 +8,20 @@
  *
  * Keys and values convert through the object's BTF (codec.h, lua_codec.h).
  * Per-CPU maps read as a sequence with one value per possible CPU; writing
- * one value sets it on every CPU, a sequence sets each CPU's. No method
- * names live on a Map, so no key is ever shadowed: helpers are functions of
- * require "pktlua.map". */
+ * one value sets it on every CPU, a sequence sets each CPU's. Stack-trace
+ * maps read as sequences of addresses (trailing zeros dropped). Maps of maps
+ * take a Map (or an fd) as value and read back the inner map's id.
+ *
+ * Names never shadow keys: m.fd, m:pin(path), m:unpin() — and on queue and
+ * stack maps m:push(v), m:pop(), m:peek(), on bloom filters m:push(v),
+ * m:has(v) — are answered only where that string cannot be a key of the map:
+ * keyless maps, and maps whose keys are integers or structs. For maps keyed
+ * by strings (char[N], byte arrays, untyped bytes) m.fd is the entry "fd";
+ * require "pktlua.map" has the same names as functions (map.fd(m),
+ * map.pin(m, path), ...) for every Map, through the metatable's "methods".
+ *
+ * bpf.open_pinned(path) makes a Map of a pinned map with no Program: typed
+ * by the map's own BTF, raw byte strings without it; it owns its fd. */
 #include "lua/lua_map.h"
 
 #include "bpf/codec.h"
@@ -23,14 +34,18 @@
 #include <bpf/libbpf.h>
 #include <errno.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/statfs.h>
+#include <unistd.h>
+#include <linux/magic.h>
 
 #define ITER_MT "pktlua.MapIter"
 #define BATCH_ENTRIES 4096   /* entries per BPF_MAP_LOOKUP_BATCH */
 
 struct pl_lua_map {
-	struct bpf_map *map;
+	struct bpf_map *map;         /* NULL: opened from a pin (owner NULL too) */
 	struct pl_lua_program *owner;
 	struct pl_codec *key, *value;
 	enum bpf_map_type type;
@@ -40,6 +55,9 @@ struct pl_lua_map {
 	int ncpus;                   /* 1 unless per-CPU */
 	uint32_t max_entries;
 	char *kbuf, *vbuf;           /* scratch: one key, one (all-CPU) value */
+	bool named;                  /* a string is never a key: m.NAME are names */
+	struct btf *own_btf;         /* opened from a pin: its BTF, and m->fd, owned */
+	char *pin_path;              /* opened from a pin: where this Map pinned it */
 	char name[64];
 };
 
@@ -54,29 +72,55 @@ static bool is_array(enum bpf_map_type t)
 	return t == BPF_MAP_TYPE_ARRAY || t == BPF_MAP_TYPE_PERCPU_ARRAY;
 }
 
+static bool is_queue(enum bpf_map_type t)
+{
+	return t == BPF_MAP_TYPE_QUEUE || t == BPF_MAP_TYPE_STACK;
+}
+
+static bool is_map_of_maps(enum bpf_map_type t)
+{
+	return t == BPF_MAP_TYPE_ARRAY_OF_MAPS || t == BPF_MAP_TYPE_HASH_OF_MAPS;
+}
+
 static const char *map_type_name(enum bpf_map_type t)
 {
 	const char *s = libbpf_bpf_map_type_str(t);
 	return s ? s : "unknown";
 }
 
+static bool map_closed(const struct pl_lua_map *m)
+{
+	return m->owner ? !m->owner->obj : m->fd < 0;
+}
+
 static struct pl_lua_map *check_map(lua_State *L, int idx)
 {
 	struct pl_lua_map *m = luaL_checkudata(L, idx, PL_MAP_MT);
 
-	if (!m->owner->obj)
+	if (map_closed(m))
 		luaL_error(L, "map '%s': its Program is closed", m->name);
+	return m;
+}
+
+/* The map of a loaded Program (bpf.on, bpf.lost): not one opened from a pin. */
+static struct pl_lua_map *check_program_map(lua_State *L, int idx)
+{
+	struct pl_lua_map *m = check_map(L, idx);
+
+	if (!m->map)
+		luaL_error(L, "map '%s' was opened from a pin: this needs a map of a loaded "
+			   "Program", m->name);
 	return m;
 }
 
 struct bpf_map *pl_lua_check_map(lua_State *L, int idx)
 {
-	return check_map(L, idx)->map;
+	return check_program_map(L, idx)->map;
 }
 
 struct pl_lua_program *pl_lua_map_program(lua_State *L, int idx)
 {
-	return check_map(L, idx)->owner;
+	return check_program_map(L, idx)->owner;
 }
 
 /* Maps whose values user space cannot read as data. */
@@ -124,9 +168,34 @@ static inline void push_btf(lua_State *L, const struct pl_codec *c, const char *
 	}
 }
 
+/* A stack-trace map's value: the addresses as a sequence, innermost first,
+ * without the zeros that pad a short stack. */
+static void push_stack(lua_State *L, struct pl_lua_map *m, const char *buf)
+{
+	uint32_t n = m->value_size / 8;
+	uint64_t a;
+
+	while (n > 0) {
+		memcpy(&a, buf + (size_t)(n - 1) * 8, 8);
+		if (a)
+			break;
+		n--;
+	}
+	lua_createtable(L, (int)n, 0);                     /* seq */
+	for (uint32_t i = 0; i < n; i++) {
+		memcpy(&a, buf + (size_t)i * 8, 8);
+		lua_pushinteger(L, (lua_Integer)a);
+		lua_rawseti(L, -2, i + 1);
+	}
+}
+
 /* Push the value held in BUF (all CPUs for per-CPU maps). */
 static void push_value(lua_State *L, struct pl_lua_map *m, const char *buf)
 {
+	if (m->type == BPF_MAP_TYPE_STACK_TRACE) {
+		push_stack(L, m, buf);
+		return;
+	}
 	if (m->ncpus == 1) {
 		push_btf(L, m->value, buf);
 		return;
@@ -165,10 +234,26 @@ static void to_value(lua_State *L, struct pl_lua_map *m, int idx)
 		memcpy(m->vbuf + (size_t)cpu * m->stride, m->vbuf, m->value_size);
 }
 
+static int push_name(lua_State *L, struct pl_lua_map *m, const char *k);
+
+/* Keyless maps (queue, stack, bloom filter) are not tables. */
+static int not_a_table(lua_State *L, struct pl_lua_map *m)
+{
+	if (m->type == BPF_MAP_TYPE_BLOOM_FILTER)
+		return luaL_error(L, "map '%s' is a bloom filter: it has no keys; use "
+				  "m:push(v) and m:has(v)", m->name);
+	return luaL_error(L, "map '%s' is a %s: it has no keys; use m:push(v), m:pop(), "
+			  "m:peek() (nil when empty)", m->name, map_type_name(m->type));
+}
+
 static int map_index(lua_State *L)
 {
 	struct pl_lua_map *m = check_map(L, 1);
 
+	if (m->named && lua_type(L, 2) == LUA_TSTRING && push_name(L, m, lua_tostring(L, 2)))
+		return 1;
+	if (!m->key_size)
+		return not_a_table(L, m);
 	check_readable(L, m);
 	to_key(L, m, 2);
 	if (bpf_map_lookup_elem(m->fd, m->kbuf, m->vbuf)) {
@@ -184,17 +269,24 @@ static int map_newindex(lua_State *L)
 {
 	struct pl_lua_map *m = check_map(L, 1);
 
+	if (!m->key_size)
+		return not_a_table(L, m);
 	check_readable(L, m);
 	to_key(L, m, 2);
-	if (lua_isnil(L, 3) && !is_array(m->type)) {
+	if (is_map_of_maps(m->type) && luaL_testudata(L, 3, PL_MAP_MT)) {
+		/* outer[k] = inner: the kernel takes the inner map's fd. */
+		uint32_t fd = (uint32_t)check_map(L, 3)->fd;
+		memset(m->vbuf, 0, m->value_size);
+		memcpy(m->vbuf, &fd, m->value_size < 4 ? m->value_size : 4);
+	} else if (lua_isnil(L, 3) && !is_array(m->type)) {
 		if (bpf_map_delete_elem(m->fd, m->kbuf) && errno != ENOENT)
 			return luaL_error(L, "map '%s': delete failed: %s", m->name, strerror(errno));
 		return 0;
-	}
-	if (lua_isnil(L, 3))
+	} else if (lua_isnil(L, 3)) {
 		memset(m->vbuf, 0, (size_t)m->stride * m->ncpus);  /* array: zero the slot */
-	else
+	} else {
 		to_value(L, m, 3);
+	}
 	if (bpf_map_update_elem(m->fd, m->kbuf, m->vbuf, BPF_ANY)) {
 		int e = errno;
 		if ((e == E2BIG || e == EINVAL) && is_array(m->type))
@@ -308,7 +400,7 @@ static int iter_next(lua_State *L)
 	struct map_iter *it = lua_touserdata(L, lua_upvalueindex(1));
 	struct pl_lua_map *m = it->m;
 
-	if (!m->owner->obj)
+	if (map_closed(m))
 		return luaL_error(L, "map '%s': its Program was closed during pairs()", m->name);
 	if (it->pos >= it->count && !iter_fill(L, it))
 		return 0;
@@ -322,6 +414,8 @@ static int map_pairs(lua_State *L)
 {
 	struct pl_lua_map *m = check_map(L, 1);
 
+	if (!m->key_size)
+		return not_a_table(L, m);
 	check_readable(L, m);
 	struct map_iter *it = lua_newuserdatauv(L, sizeof(*it), 1); /* it */
 	memset(it, 0, sizeof(*it));
@@ -350,6 +444,9 @@ static int map_len(lua_State *L)
 	struct pl_lua_map *m = check_map(L, 1);
 	lua_Integer n = 0;
 
+	if (!m->key_size)
+		return luaL_error(L, "map '%s' is a %s: #m cannot be counted (m:pop() until nil "
+				  "empties it)", m->name, map_type_name(m->type));
 	check_readable(L, m);
 	if (is_array(m->type)) {
 		lua_pushinteger(L, m->max_entries);
@@ -364,6 +461,195 @@ static int map_len(lua_State *L)
 	return 1;
 }
 
+/* ---- names: fd, pin, unpin; push, pop, peek, has ------------------------ */
+
+static int map_fd(lua_State *L)
+{
+	lua_pushinteger(L, check_map(L, 1)->fd);
+	return 1;
+}
+
+static void check_kind(lua_State *L, struct pl_lua_map *m, const char *what, bool ok)
+{
+	if (!ok)
+		luaL_error(L, "map '%s' is a %s map: %s", m->name, map_type_name(m->type), what);
+}
+
+/* m:push(v): onto a queue or stack (raises when full), into a bloom filter. */
+static int map_push(lua_State *L)
+{
+	struct pl_lua_map *m = check_map(L, 1);
+
+	check_kind(L, m, "push is for queue, stack and bloom filter maps",
+		   is_queue(m->type) || m->type == BPF_MAP_TYPE_BLOOM_FILTER);
+	luaL_checkany(L, 2);
+	to_value(L, m, 2);
+	if (bpf_map_update_elem(m->fd, NULL, m->vbuf, BPF_ANY)) {
+		if (errno == E2BIG)
+			return luaL_error(L, "map '%s' is full (max_entries %d)", m->name,
+					  (int)m->max_entries);
+		return luaL_error(L, "map '%s': push failed: %s", m->name, strerror(errno));
+	}
+	return 0;
+}
+
+/* m:pop() / m:peek(): the next value of a queue (oldest) or stack (newest),
+ * removed or not; nil when empty. */
+static int queue_read(lua_State *L, bool take)
+{
+	struct pl_lua_map *m = check_map(L, 1);
+
+	check_kind(L, m, take ? "pop is for queue and stack maps" :
+		   "peek is for queue and stack maps", is_queue(m->type));
+	int err = take ? bpf_map_lookup_and_delete_elem(m->fd, NULL, m->vbuf) :
+			 bpf_map_lookup_elem(m->fd, NULL, m->vbuf);
+	if (err) {
+		if (errno == ENOENT)
+			return lua_pushnil(L), 1;
+		return luaL_error(L, "map '%s': %s failed: %s", m->name, take ? "pop" : "peek",
+				  strerror(errno));
+	}
+	push_value(L, m, m->vbuf);
+	return 1;
+}
+
+static int map_pop(lua_State *L)
+{
+	return queue_read(L, true);
+}
+
+static int map_peek(lua_State *L)
+{
+	return queue_read(L, false);
+}
+
+/* m:has(v): whether a bloom filter may hold v (false: certainly not). */
+static int map_has(lua_State *L)
+{
+	struct pl_lua_map *m = check_map(L, 1);
+
+	check_kind(L, m, "has is for bloom filter maps", m->type == BPF_MAP_TYPE_BLOOM_FILTER);
+	luaL_checkany(L, 2);
+	to_value(L, m, 2);
+	if (bpf_map_lookup_elem(m->fd, NULL, m->vbuf)) {
+		if (errno == ENOENT)
+			return lua_pushboolean(L, 0), 1;
+		return luaL_error(L, "map '%s': has failed: %s", m->name, strerror(errno));
+	}
+	lua_pushboolean(L, 1);
+	return 1;
+}
+
+/* Why PATH cannot take a pin, when the reason is the file system. */
+static const char *pin_fs_problem(const char *path)
+{
+	char dir[4096];
+	struct statfs st;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	char *slash = strrchr(dir, '/');
+	if (!slash)
+		snprintf(dir, sizeof(dir), ".");
+	else if (slash == dir)
+		dir[1] = '\0';
+	else
+		*slash = '\0';
+	if (statfs(dir, &st))
+		return NULL;               /* the pin itself will say why */
+	if ((unsigned long)st.f_type != BPF_FS_MAGIC)
+		return "not on a BPF file system (bpffs is mounted at /sys/fs/bpf)";
+	return NULL;
+}
+
+/* m:pin(path): pin the map in bpffs, so that it outlives the script. */
+static int map_pin(lua_State *L)
+{
+	struct pl_lua_map *m = check_map(L, 1);
+	const char *path = luaL_checkstring(L, 2);
+	const char *fs = pin_fs_problem(path);
+	int err;
+
+	if (fs)
+		return luaL_error(L, "map '%s': cannot pin at '%s': %s", m->name, path, fs);
+	if (m->map) {
+		const char *at = bpf_map__pin_path(m->map);
+		if (at && bpf_map__is_pinned(m->map) && strcmp(at, path))
+			return luaL_error(L, "map '%s': cannot pin at '%s': already pinned at '%s' "
+					  "(m:unpin() first)", m->name, path, at);
+		bpf_map__set_pin_path(m->map, NULL);   /* a pin_path left from unpin or open */
+		err = bpf_map__pin(m->map, path);
+	} else {
+		err = bpf_obj_pin(m->fd, path) ? -errno : 0;
+		if (!err) {
+			free(m->pin_path);
+			m->pin_path = strdup(path);
+		}
+	}
+	if (err)
+		return luaL_error(L, "map '%s': cannot pin at '%s': %s", m->name, path,
+				  strerror(-err));
+	return 0;
+}
+
+/* m:unpin(): remove the pin m:pin() made, or libbpf made at load
+ * (LIBBPF_PIN_BY_NAME). The map itself lives on while anything holds it. */
+static int map_unpin(lua_State *L)
+{
+	struct pl_lua_map *m = check_map(L, 1);
+	const char *path = m->map ? bpf_map__pin_path(m->map) : m->pin_path;
+
+	if (!path || (m->map && !bpf_map__is_pinned(m->map)))
+		return luaL_error(L, "map '%s' is not pinned", m->name);
+	lua_pushstring(L, path);                           /* m path: keep it for messages */
+	path = lua_tostring(L, -1);
+	int err = m->map ? bpf_map__unpin(m->map, NULL) : (unlink(path) ? -errno : 0);
+	if (err)
+		return luaL_error(L, "map '%s': cannot unpin '%s': %s", m->name, path,
+				  strerror(-err));
+	if (m->map)
+		bpf_map__set_pin_path(m->map, NULL);
+	free(m->pin_path);
+	m->pin_path = NULL;
+	return 0;
+}
+
+static const luaL_Reg map_methods[] = {
+	{"fd", map_fd},
+	{"has", map_has},
+	{"peek", map_peek},
+	{"pin", map_pin},
+	{"pop", map_pop},
+	{"push", map_push},
+	{"unpin", map_unpin},
+	{NULL, NULL},
+};
+
+/* m.NAME where a string cannot be a key: push the name's value (the fd, or
+ * a method) and return 1; 0 when NAME is none of this map's names. */
+static int push_name(lua_State *L, struct pl_lua_map *m, const char *k)
+{
+	bool queue = is_queue(m->type), bloom = m->type == BPF_MAP_TYPE_BLOOM_FILTER;
+
+	if (!strcmp(k, "fd")) {
+		lua_pushinteger(L, m->fd);
+		return 1;
+	}
+	if (!(!strcmp(k, "pin") || !strcmp(k, "unpin") ||
+	      ((queue || bloom) && !strcmp(k, "push")) ||
+	      (queue && (!strcmp(k, "pop") || !strcmp(k, "peek"))) ||
+	      (bloom && !strcmp(k, "has")))) {
+		if (!m->key_size)
+			return luaL_error(L, "map '%s' (%s) has no '%s': its names are %s, fd, "
+					  "pin, unpin", m->name, map_type_name(m->type), k,
+					  queue ? "push, pop, peek" : bloom ? "push, has" : "none");
+		return 0;
+	}
+	for (const luaL_Reg *r = map_methods; r->name; r++)
+		if (!strcmp(r->name, k))
+			lua_pushcfunction(L, r->func);
+	return 1;
+}
+
 static int map_gc(lua_State *L)
 {
 	struct pl_lua_map *m = luaL_checkudata(L, 1, PL_MAP_MT);
@@ -374,6 +660,14 @@ static int map_gc(lua_State *L)
 	free(m->vbuf);
 	m->key = m->value = NULL;
 	m->kbuf = m->vbuf = NULL;
+	if (!m->owner && m->fd >= 0)
+		close(m->fd);                              /* opened from a pin */
+	if (!m->owner)
+		m->fd = -1;
+	btf__free(m->own_btf);
+	m->own_btf = NULL;
+	free(m->pin_path);
+	m->pin_path = NULL;
 	return 0;
 }
 
@@ -386,24 +680,33 @@ static int map_tostring(lua_State *L)
 	return 1;
 }
 
-void pl_lua_push_map(lua_State *L, int program, struct bpf_map *map)
+/* Whether a Lua string can be a key of the map (so m.NAME must be a lookup). */
+static bool takes_string_keys(const struct pl_codec *key)
 {
-	struct pl_lua_program *owner = lua_touserdata(L, program);
-	const struct btf *btf = bpf_object__btf(owner->obj);
+	return key->kind == PL_CODEC_CHARS || key->kind == PL_CODEC_BYTES ||
+	       (key->kind == PL_CODEC_ARRAY && key->elem->kind == PL_CODEC_INT &&
+		key->elem->size == 1);
+}
 
-	struct pl_lua_map *m = lua_newuserdatauv(L, sizeof(*m), 1); /* map */
-	memset(m, 0, sizeof(*m));
-	luaL_setmetatable(L, PL_MAP_MT);
-	lua_pushvalue(L, program);
-	lua_setiuservalue(L, -2, 1);                       /* map pins its Program */
-	m->map = map;
-	m->owner = owner;
-	snprintf(m->name, sizeof(m->name), "%s", bpf_map__name(map));
-	m->type = bpf_map__type(map);
-	m->fd = bpf_map__fd(map);
-	m->key_size = bpf_map__key_size(map);
-	m->value_size = bpf_map__value_size(map);
-	m->max_entries = bpf_map__max_entries(map);
+/* What a Map needs, however it was found; codecs from BTF (NULL: raw bytes). */
+struct map_desc {
+	const char *name;
+	enum bpf_map_type type;
+	int fd;
+	uint32_t key_size, value_size, max_entries;
+	const struct btf *btf;
+	uint32_t key_type, value_type;
+};
+
+/* Fill the Map at the top of the stack (created, metatable set, zeroed) from D. */
+static void map_setup(lua_State *L, struct pl_lua_map *m, const struct map_desc *d)
+{
+	snprintf(m->name, sizeof(m->name), "%s", d->name);
+	m->type = d->type;
+	m->fd = d->fd;
+	m->key_size = d->key_size;
+	m->value_size = d->value_size;
+	m->max_entries = d->max_entries;
 	m->ncpus = 1;
 	m->stride = m->value_size;
 	if (is_percpu(m->type)) {
@@ -412,13 +715,76 @@ void pl_lua_push_map(lua_State *L, int program, struct bpf_map *map)
 			luaL_error(L, "map '%s': cannot count possible CPUs", m->name);
 		m->stride = (m->value_size + 7) & ~7u;    /* the kernel's per-CPU slot */
 	}
-	m->key = pl_codec__new(btf, bpf_map__btf_key_type_id(map), m->key_size);
-	m->value = pl_codec__new(btf, bpf_map__btf_value_type_id(map), m->value_size);
+	if (d->btf) {
+		m->key = pl_codec__new(d->btf, d->key_type, m->key_size);
+		m->value = pl_codec__new(d->btf, d->value_type, m->value_size);
+	} else {
+		m->key = pl_codec__new_bytes(m->key_size);
+		m->value = pl_codec__new_bytes(m->value_size);
+	}
 	m->kbuf = calloc(1, m->key_size ? m->key_size : 1);
 	m->vbuf = calloc(m->ncpus, m->stride ? m->stride : 1);
 	if (!m->key || !m->value || !m->kbuf || !m->vbuf)
 		luaL_error(L, "map '%s': cannot build its key/value conversion: %s", m->name,
 			   strerror(errno ? errno : ENOMEM));
+	m->named = !m->key_size || !takes_string_keys(m->key);
+}
+
+void pl_lua_push_map(lua_State *L, int program, struct bpf_map *map)
+{
+	struct pl_lua_program *owner = lua_touserdata(L, program);
+
+	struct pl_lua_map *m = lua_newuserdatauv(L, sizeof(*m), 1); /* map */
+	memset(m, 0, sizeof(*m));
+	m->fd = -1;
+	luaL_setmetatable(L, PL_MAP_MT);
+	lua_pushvalue(L, program);
+	lua_setiuservalue(L, -2, 1);                       /* map pins its Program */
+	m->map = map;
+	m->owner = owner;
+	struct map_desc d = {
+		.name = bpf_map__name(map), .type = bpf_map__type(map), .fd = bpf_map__fd(map),
+		.key_size = bpf_map__key_size(map), .value_size = bpf_map__value_size(map),
+		.max_entries = bpf_map__max_entries(map), .btf = bpf_object__btf(owner->obj),
+		.key_type = bpf_map__btf_key_type_id(map),
+		.value_type = bpf_map__btf_value_type_id(map),
+	};
+	map_setup(L, m, &d);
+}
+
+int pl_lua_open_pinned(lua_State *L)
+{
+	const char *path = luaL_checkstring(L, 1);
+	struct bpf_map_info info;
+	__u32 len = sizeof(info);
+
+	struct pl_lua_map *m = lua_newuserdatauv(L, sizeof(*m), 1); /* path map */
+	memset(m, 0, sizeof(*m));
+	m->fd = -1;
+	luaL_setmetatable(L, PL_MAP_MT);                   /* __gc closes what it holds */
+	int fd = bpf_obj_get(path);
+	if (fd < 0)
+		return luaL_error(L, "bpf.open_pinned: %s: %s", path, strerror(errno));
+	m->fd = fd;
+	memset(&info, 0, sizeof(info));
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return luaL_error(L, "bpf.open_pinned: %s: not a map (%s)", path,
+				  errno == EINVAL ? "a program or link?" : strerror(errno));
+	if (info.btf_id) {
+		m->own_btf = btf__load_from_kernel_by_id(info.btf_id);
+		if (!m->own_btf)
+			return luaL_error(L, "bpf.open_pinned: %s: cannot read its BTF (id %u): %s",
+					  path, info.btf_id, strerror(errno));
+	}
+	struct map_desc d = {
+		.name = info.name, .type = info.type, .fd = fd, .key_size = info.key_size,
+		.value_size = info.value_size, .max_entries = info.max_entries,
+		.btf = m->own_btf, .key_type = info.btf_key_type_id,
+		.value_type = info.btf_value_type_id,
+	};
+	map_setup(L, m, &d);
+	m->pin_path = strdup(path);
+	return 1;
 }
 
 static const luaL_Reg map_meta[] = {
@@ -441,6 +807,8 @@ void pl_lua_open_map(lua_State *L)
 {
 	luaL_newmetatable(L, PL_MAP_MT);
 	luaL_setfuncs(L, map_meta, 0);
+	luaL_newlib(L, map_methods);
+	lua_setfield(L, -2, "methods");                    /* for pktlua.map's functions */
 	luaL_newmetatable(L, ITER_MT);
 	luaL_setfuncs(L, iter_meta, 0);
 	lua_pop(L, 2);

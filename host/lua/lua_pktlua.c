@@ -615,6 +615,7 @@ static const luaL_Reg bpf_funcs[] = {
 	{"drop_caps", bpf_drop_caps},
 	{"every", bpf_every},
 	{"load", bpf_load},
+	{"open_pinned", pl_lua_open_pinned},
 	{"pid", bpf_pid},
 	{"run", bpf_run},
 	{"stop", bpf_stop},
