@@ -93,12 +93,15 @@ t.run {
     local p <close> = bpf.load{ src = [[
 #include <pktlua/bpf.h>
 const volatile __u32 targ_pid = 0;
-struct {
+/* One map per kind of stack, and REUSE_STACKID: a later stack that hashes
+ * to a taken bucket replaces it instead of failing with -EEXIST. */
+struct stacks {
 	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
-	__uint(max_entries, 64);
+	__uint(max_entries, 1024);
 	__uint(key_size, sizeof(__u32));
 	__uint(value_size, 127 * sizeof(__u64));
-} stacks SEC(".maps");
+};
+struct stacks ustacks SEC(".maps"), kstacks SEC(".maps");
 PKTLUA_HASH(ids, __u32, __s64, 4);
 
 SEC("tracepoint/syscalls/sys_enter_openat")
@@ -107,8 +110,8 @@ int on_openat(void *ctx)
 	if ((bpf_get_current_pid_tgid() >> 32) != targ_pid)
 		return 0;
 	__u32 u = 0, k = 1;
-	__s64 uid = bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK);
-	__s64 kid = bpf_get_stackid(ctx, &stacks, 0);
+	__s64 uid = bpf_get_stackid(ctx, &ustacks, BPF_F_USER_STACK | BPF_F_REUSE_STACKID);
+	__s64 kid = bpf_get_stackid(ctx, &kstacks, BPF_F_REUSE_STACKID);
 	bpf_map_update_elem(&ids, &u, &uid, BPF_ANY);
 	bpf_map_update_elem(&ids, &k, &kid, BPF_ANY);
 	return 0;
@@ -119,7 +122,7 @@ int on_openat(void *ctx)
     local uid, kid = p.maps.ids[0], p.maps.ids[1]
     assert(uid and uid >= 0, "no user stack id: " .. tostring(uid))
     assert(kid and kid >= 0, "no kernel stack id: " .. tostring(kid))
-    local ustack, kstack = p.maps.stacks[uid], p.maps.stacks[kid]
+    local ustack, kstack = p.maps.ustacks[uid], p.maps.kstacks[kid]
     t.eq(type(ustack), "table", "user stack type")
     assert(#ustack >= 1 and #ustack < 127, "user stack depth " .. #ustack)
     -- The first frame is the openat call's own address; the next ones come
@@ -131,7 +134,8 @@ int on_openat(void *ctx)
     for i, a in ipairs(kstack) do
       assert(a < 0, ("kernel frame %d (0x%x) is not a kernel address"):format(i, a))   -- 0xffff...
     end
-    t.eq(p.maps.stacks[12345], nil, "absent stack id")
+    assert(#kstack < 127, "kernel stack: trailing zeros kept")
+    t.eq(p.maps.kstacks[5000], nil, "an id past the buckets")
   end,
 
   queue_and_stack_round_trip = function()
