@@ -11,12 +11,13 @@ cd "$(dirname "$0")/.."
 # linked into the compiler shim, use zstd; libmicrohttpd-dev: the HTTP server
 # of GET /metrics); test: tcpdump (reads back pcap files), bpftool and
 # iproute2 for the end-to-end cases; prometheus (with promtool) scrapes a
-# script and lints its metrics, yamllint and kubectl check deploy/.
+# script and lints its metrics, curl asks the metrics server, yamllint and
+# kubectl check deploy/.
 packages=(
   build-essential cmake pkg-config
   liblua5.4-dev libbpf-dev libelf-dev zlib1g-dev libpcap-dev libedit-dev jq
   llvm-19-dev libclang-19-dev libclang-cpp19-dev libzstd-dev libmicrohttpd-dev
-  bpftool iproute2 tcpdump tshark prometheus yamllint
+  bpftool iproute2 tcpdump tshark curl prometheus yamllint
 )
 # kubectl: Debian's is kubernetes-client; a kubectl already installed
 # otherwise (e.g. from Google's Cloud SDK repository) ships the same file, so

@@ -38,6 +38,9 @@ static const char usage[] =
 	"  -w OUT         with --filter: also write the matching packets to OUT (pcap)\n"
 	"  --filter-c EXPR  print the C that EXPR becomes (for Ethernet, or for the\n"
 	"                 link type of --pcap FILE) and exit\n"
+	"  --metrics ADDR serve the script's metrics (require \"pktlua.metrics\") on\n"
+	"                 http://ADDR/metrics while its loop runs: HOST:PORT, [IPV6]:PORT,\n"
+	"                 :PORT (every address) or PORT (127.0.0.1)\n"
 	"  --json         output = \"json\": pktlua.hist and friends print JSON lines\n"
 	"  --drop-caps    drop every capability right before the script's first\n"
 	"                 bpf.run(), as bpf.drop_caps() does: what is loaded and\n"
@@ -166,6 +169,15 @@ int main(int argc, char **argv)
 			cache = false;
 			continue;
 		}
+		if (!strcmp(a, "--metrics")) {
+			if (i + 1 >= argc) {
+				pl_log(PL_LOG_ERROR, "--metrics needs an argument (an address: "
+				       "127.0.0.1:9435, :9435, 9435)");
+				return 2;
+			}
+			cli.metrics = argv[++i];
+			continue;
+		}
 		if (!strcmp(a, "--pcap")) {
 			if (i + 1 >= argc) {
 				pl_log(PL_LOG_ERROR, "--pcap needs an argument (a capture file)");
@@ -212,10 +224,11 @@ int main(int argc, char **argv)
 			pl_log(PL_LOG_ERROR, "--filter and --filter-c do not go together");
 			return 2;
 		}
-		if (i < argc || cli.code || cli.interactive || cli.json || cli.drop_caps) {
+		if (i < argc || cli.code || cli.interactive || cli.json || cli.drop_caps ||
+		    cli.metrics) {
 			pl_log(PL_LOG_ERROR, "%s runs no script: '%s' does not go with it", what,
 			       i < argc ? argv[i] : cli.code ? "-e" : cli.interactive ? "-i" :
-			       cli.json ? "--json" : "--drop-caps");
+			       cli.json ? "--json" : cli.drop_caps ? "--drop-caps" : "--metrics");
 			return 2;
 		}
 		if (filter_c && out) {

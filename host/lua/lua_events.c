@@ -193,25 +193,28 @@ static int events_on(lua_State *L)
 	return 0;
 }
 
+uint64_t pl_lua_events_lost(lua_State *L, struct pl_lua_program *p, const struct bpf_map *map)
+{
+	struct lua_events *le = get_events(L);
+
+	for (struct sub *s = le ? le->subs : NULL; s; s = s->next)
+		if (s->map == map)
+			return pl_evbuf__lost(s->buf);
+	if (bpf_map__type(map) == BPF_MAP_TYPE_RINGBUF)
+		return ring_lost(p->obj, map);
+	return 0;   /* a perf buffer nobody reads: nothing is counted */
+}
+
 /* bpf.lost(map): records dropped so far on a ring buffer or perf buffer. */
 static int events_lost(lua_State *L)
 {
-	struct lua_events *le = get_events(L);
 	struct bpf_map *map = pl_lua_check_map(L, 1);
 	struct pl_lua_program *owner = pl_lua_map_program(L, 1);
 
-	for (struct sub *s = le->subs; s; s = s->next) {
-		if (s->map == map) {
-			lua_pushinteger(L, (lua_Integer)pl_evbuf__lost(s->buf));
-			return 1;
-		}
-	}
 	switch (bpf_map__type(map)) {
 	case BPF_MAP_TYPE_RINGBUF:
-		lua_pushinteger(L, (lua_Integer)ring_lost(owner->obj, map));
-		return 1;
 	case BPF_MAP_TYPE_PERF_EVENT_ARRAY:
-		lua_pushinteger(L, 0);   /* nobody reads it, so nothing is counted */
+		lua_pushinteger(L, (lua_Integer)pl_lua_events_lost(L, owner, map));
 		return 1;
 	default:
 		return luaL_error(L, "bpf.lost: map '%s' is not a ring buffer or perf event array",

@@ -6,6 +6,7 @@
 #include "base/log.h"
 #include "base/tools.h"
 #include "bpf/perf_release.h"
+#include "lua/lua_metrics.h"
 #include "lua/lua_offline.h"
 #include "lua/lua_pktlua.h"
 #include "lua/lua_program.h"
@@ -99,6 +100,8 @@ static int pmain(lua_State *L)
 		pl_lua_drop_caps_at_run(L);
 	if (cli->pcap)
 		pl_lua_offline_open(L, cli->pcap);      /* raises naming the file */
+	if (cli->metrics)
+		pl_lua_metrics_serve_cli(L, cli->metrics); /* raises naming the address */
 	push_args(L, cli);
 
 	int status = LUA_OK;

@@ -21,6 +21,7 @@ struct pl_cli {
 	const char *pcap;      /* --pcap FILE: packet programs read the capture */
 	bool tool;             /* -t: SCRIPT names a bundled tool (base/tools.h) */
 	bool drop_caps;        /* --drop-caps: drop every capability at the first bpf.run() */
+	const char *metrics;   /* --metrics ADDR: serve the run's metrics there */
 };
 
 /* Run the script of CLI in a fresh Lua state; returns the process exit status. */

@@ -21,7 +21,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define PROGRAMS_KEY "pktlua.programs"   /* registry: { [Program] = true } */
 
 struct pl_lua_prog {
 	struct bpf_program *prog;
@@ -113,7 +112,7 @@ static void program_close(lua_State *L, struct pl_lua_program *p, int idx)
 	pl_lua_events_close(L, p);
 	bpf_object__close(p->obj);
 	p->obj = NULL;
-	if (lua_getfield(L, LUA_REGISTRYINDEX, PROGRAMS_KEY) == LUA_TTABLE) { /* programs */
+	if (lua_getfield(L, LUA_REGISTRYINDEX, PL_PROGRAMS_KEY) == LUA_TTABLE) { /* programs */
 		lua_pushvalue(L, idx);
 		lua_pushnil(L);
 		lua_rawset(L, -3);
@@ -131,7 +130,7 @@ static int program_close_m(lua_State *L)
 
 void pl_lua_close_programs(lua_State *L)
 {
-	if (lua_getfield(L, LUA_REGISTRYINDEX, PROGRAMS_KEY) != LUA_TTABLE) {
+	if (lua_getfield(L, LUA_REGISTRYINDEX, PL_PROGRAMS_KEY) != LUA_TTABLE) {
 		lua_pop(L, 1);
 		return;
 	}
@@ -525,7 +524,7 @@ void pl_lua_push_program(lua_State *L, struct bpf_object *obj, const char *name)
 	lua_setfield(L, -2, "maps");
 	lua_pop(L, 1);                                     /* P */
 
-	lua_getfield(L, LUA_REGISTRYINDEX, PROGRAMS_KEY);  /* P programs */
+	lua_getfield(L, LUA_REGISTRYINDEX, PL_PROGRAMS_KEY);  /* P programs */
 	lua_pushvalue(L, pidx);
 	lua_pushboolean(L, 1);
 	lua_rawset(L, -3);
@@ -572,5 +571,5 @@ void pl_lua_open_program(lua_State *L)
 	lua_pop(L, 3);
 	pl_lua_open_globals(L);
 	lua_newtable(L);
-	lua_setfield(L, LUA_REGISTRYINDEX, PROGRAMS_KEY);
+	lua_setfield(L, LUA_REGISTRYINDEX, PL_PROGRAMS_KEY);
 }

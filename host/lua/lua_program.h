@@ -12,6 +12,10 @@ struct bpf_program;
 #define PL_PROG_MT    "pktlua.Prog"
 #define PL_LINK_MT    "pktlua.Link"
 
+/* Registry: { [Program] = true } for every open Program (pktlua.metrics
+ * walks it for its own metrics: lost events, program run counts). */
+#define PL_PROGRAMS_KEY "pktlua.programs"
+
 /* A loaded object as Lua sees it (the Program userdata's memory). Progs,
  * Maps and Links keep a pointer to it and pin it with a user value, so it
  * outlives them; obj is NULL once the Program is closed. */

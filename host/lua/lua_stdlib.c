@@ -6,6 +6,7 @@
 #include "lua/lua_stdlib.h"
 
 #include "base/embedded.h"
+#include "lua/lua_metrics.h"
 #include "lua/lua_pcap.h"
 #include "lua/lua_pktlua.h"
 
@@ -34,6 +35,7 @@ void pl_lua_preload_stdlib(lua_State *L)
 	lua_pushcfunction(L, luaopen_pktlua);
 	lua_setfield(L, -2, "pktlua");
 	lua_pushcfunction(L, luaopen_pktlua_pcap);  lua_setfield(L, -2, "pktlua.pcap");
+	lua_pushcfunction(L, luaopen_pktlua_metrics);  lua_setfield(L, -2, "pktlua.metrics");
 	for (size_t i = 0; i < pl_embedded_count; i++) {
 		const struct pl_embedded_file *f = &pl_embedded_files[i];
 		if (strncmp(f->name, "lua/", 4))
