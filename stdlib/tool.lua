@@ -465,6 +465,129 @@ function M.ksym(addr)
   return ("0x%x"):format(addr)
 end
 
+-- Block devices ---------------------------------------------------------------
+
+local disk_names
+--- The name of a disk by its kernel dev_t (major << 20 | minor), from
+-- /proc/partitions ("vda", "loop3"); "?" when unknown.
+function M.disk_name(dev)
+  local major, minor = dev >> 20, dev & 0xfffff
+  local function lookup()
+    for line in io.lines("/proc/partitions") do
+      local ma, mi, name = line:match("^%s*(%d+)%s+(%d+)%s+%d+%s+(%S+)")
+      if ma then disk_names[(tonumber(ma) << 20) | tonumber(mi)] = name end
+    end
+  end
+  if not disk_names or not disk_names[dev] then
+    disk_names = {}
+    pcall(lookup)
+  end
+  return disk_names[dev] or ("%d:%d"):format(major, minor)
+end
+
+--- A disk's dev_t (as tool_rq_dev gives it) from its name ("vda", "/dev/loop3");
+-- nil and a message if there is no such disk.
+function M.disk_dev(name)
+  name = name:gsub("^/dev/", "")
+  local f = io.open("/sys/class/block/" .. name .. "/dev")
+  if not f then return nil, ("no disk '%s' (see /proc/partitions)"):format(name) end
+  local ma, mi = f:read("l"):match("^(%d+):(%d+)")
+  f:close()
+  return (tonumber(ma) << 20) | tonumber(mi)
+end
+
+-- tool_rq_flags bits 0..10: __REQ_SYNC .. __REQ_NOWAIT.
+local RQ_SYNC, RQ_META, RQ_PRIO, RQ_NOMERGE, RQ_IDLE, RQ_INTEGRITY, RQ_FUA, RQ_PREFLUSH,
+      RQ_RAHEAD, RQ_BACKGROUND, RQ_NOWAIT = 1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024
+
+--- The kernel's rwbs string ("R", "WS", "FWFS", ...) of tool_rq_flags F.
+function M.rwbs(f)
+  local op, b = f >> 16, f & 0xffff
+  local s = {}
+  if b & RQ_PREFLUSH ~= 0 then s[#s + 1] = "F" end
+  s[#s + 1] = ({ [0] = "R", "W", "F", "D", nil, "DE" })[op] or "N"
+  if b & RQ_FUA ~= 0 then s[#s + 1] = "F" end
+  if b & RQ_RAHEAD ~= 0 then s[#s + 1] = "A" end
+  if b & RQ_SYNC ~= 0 then s[#s + 1] = "S" end
+  if b & RQ_META ~= 0 then s[#s + 1] = "M" end
+  return table.concat(s)
+end
+
+local flag_names = {
+  { RQ_NOWAIT, "NoWait-" }, { RQ_BACKGROUND, "Background-" }, { RQ_RAHEAD, "ReadAhead-" },
+  { RQ_PREFLUSH, "PreFlush-" }, { RQ_FUA, "FUA-" }, { RQ_INTEGRITY, "Integrity-" },
+  { RQ_IDLE, "Idle-" }, { RQ_NOMERGE, "NoMerge-" }, { RQ_PRIO, "Priority-" },
+  { RQ_META, "Metadata-" }, { RQ_SYNC, "Sync-" },
+}
+local op_names = { [0] = "Read", "Write", "Flush", "Discard", nil, "SecureErase", nil,
+  "ZoneAppend", nil, "WriteZeroes" }
+--- BCC biolatency -F's spelling of tool_rq_flags F ("Sync-Write").
+function M.req_flags(f)
+  local op, b = f >> 16, f & 0xffff
+  local s = {}
+  for _, fn in ipairs(flag_names) do
+    if b & fn[1] ~= 0 then s[#s + 1] = fn[2] end
+  end
+  s[#s + 1] = op_names[op] or "Unknown"
+  return table.concat(s)
+end
+
+-- TCP -------------------------------------------------------------------------
+
+local tcp_states = { "ESTABLISHED", "SYN_SENT", "SYN_RECV", "FIN_WAIT1", "FIN_WAIT2",
+  "TIME_WAIT", "CLOSE", "CLOSE_WAIT", "LAST_ACK", "LISTEN", "CLOSING", "NEW_SYN_RECV" }
+--- A TCP state's name as BCC prints it ("ESTABLISHED").
+function M.tcp_state(n)
+  return tcp_states[n] or ("UNKNOWN(%d)"):format(n)
+end
+
+local function bytes_of(v, n)
+  if type(v) == "string" then return v:sub(1, n) end
+  return string.char(table.unpack(v, 1, n))
+end
+--- An address as text from a tracepoint's family and saddr/saddr_v6
+-- fields (byte strings or sequences, as maps and records return them).
+function M.inet(family, v4, v6)
+  local net = require "pktlua.net"
+  if family == 10 then return net.ip(bytes_of(v6, 16)) end
+  return net.ip(bytes_of(v4, 4))
+end
+
+--- A comma-separated list of ports as a set; nil for nil; raises on junk.
+function M.port_set(s)
+  if not s then return nil end
+  local set = {}
+  for item in s:gmatch("[^,]+") do
+    local n = math.tointeger(tonumber(item))
+    if not n or n < 0 or n > 65535 then error(("'%s' is not a port"):format(item), 0) end
+    set[n] = true
+  end
+  return set
+end
+
+--- The addresses of stack ID in a BPF_MAP_TYPE_STACK_TRACE map (read
+-- as raw bytes: __u64 each, 0 ends the stack); {} for a negative ID (the
+-- kernel could not take the stack) or one no longer in the map.
+function M.stack_addrs(map, id)
+  if not id or id < 0 then return {} end
+  local ok, v = pcall(function() return map[id] end)
+  if not ok or not v then return {} end
+  local addrs = {}
+  if type(v) == "string" then
+    for off = 1, #v - 7, 8 do
+      local a = string.unpack("<I8", v, off)
+      if a == 0 then break end
+      addrs[#addrs + 1] = a
+    end
+  else
+    for _, a in ipairs(v) do
+      if a == 0 then break end
+      addrs[#addrs + 1] = a
+    end
+  end
+  return addrs
+end
+
 -- Histograms ---------------------------------------------------------------
 
 -- Slots of a struct tool_hist as read from a map (a sequence, 1-based:

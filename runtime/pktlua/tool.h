@@ -110,4 +110,23 @@ struct tool_hist {
 		}                                                              \
 	})
 
+/* Block requests: the disk, as the kernel's dev_t (MKDEV: major << 20 |
+ * minor; pktlua.tool's disk_name() names it), and the request's flags in
+ * a compact form: the operation (REQ_OP_*) in bits 16..23, the flags
+ * __REQ_SYNC .. __REQ_NOWAIT in bits 0..10 (pktlua.tool's rwbs() and
+ * req_flags() spell them as the kernel's blk_fill_rwbs and BCC do). */
+static __always_inline __u32 tool_rq_dev(struct request *rq)
+{
+	struct gendisk *disk = BPF_CORE_READ(rq, q, disk);
+
+	if (!disk)
+		return 0;
+	return ((__u32)BPF_CORE_READ(disk, major) << 20) | (__u32)BPF_CORE_READ(disk, first_minor);
+}
+
+static __always_inline __u32 tool_rq_flags(__u32 cmd_flags)
+{
+	return (cmd_flags & 0xff) << 16 | ((cmd_flags >> __REQ_SYNC) & ((1u << (__REQ_NOWAIT - __REQ_SYNC + 1)) - 1));
+}
+
 #endif

@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # cpudist under a load the test makes: 3 spinners pinned to one CPU run in
-# slices. For each, the per-process histogram must account for the CPU time
-# the scheduler counted in /proc/PID/schedstat (sum of lows <= it <= sum of
-# highs, microseconds).
+# slices. For each, the per-process histogram must hold one sample per slice
+# the scheduler counted in /proc/PID/schedstat (one more: the slice that
+# ends at exit, after the spinner read it), and account for its CPU time:
+# that time <= the sum of bucket highs. (Not >= the sum of lows: on-CPU spans
+# are wall-clock time, which includes the interrupts and, in a VM, the
+# steal time that the scheduler's sum_exec_runtime leaves out.)
 . tests/e2e/tools/lib.sh
 tool_start cpudist -P --json
 tool_wait 'Tracing on-CPU time' "$TOOL_ERR"
@@ -12,8 +15,8 @@ for i in 1 2 3; do
 	read -r _ pid run_ns wait_ns slices <"$TOOL_DIR/spin.$i"
 	read -r lo hi n < <(hist_bounds "$TOOL_OUT" pid "$pid")
 	run_us=$((run_ns / 1000))
-	check "spinner $pid: $lo <= ran $run_us us <= $hi ($n samples, $slices slices)" \
-		awk -v lo="${lo:-0}" -v hi="${hi:-0}" -v r="$run_us" -v n="${n:-0}" \
-		'BEGIN { exit !(n > 0 && lo <= r * 1.02 + 200 && r <= hi * 1.02 + 200) }'
+	check "spinner $pid: $n samples for $slices slices, ran $run_us us <= $hi" \
+		awk -v hi="${hi:-0}" -v r="$run_us" -v n="${n:-0}" -v s="$slices" \
+		'BEGIN { exit !(n > 0 && (n == s || n == s + 1) && r <= hi * 1.02 + 200) }'
 done
 tool_done "cpudist"

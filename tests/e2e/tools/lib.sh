@@ -19,12 +19,21 @@ TOOL_ERR=$TOOL_DIR/err
 TOOL_PID=
 TOOL_RC=
 TOOL_FAILS=0
+CLEANUPS=()     # commands run at exit, last first (loop devices, namespaces, cgroups)
 
 tool_cleanup() {
 	if [ -n "$TOOL_PID" ] && kill -0 "$TOOL_PID" 2>/dev/null; then
 		kill -KILL "$TOOL_PID" 2>/dev/null
 		wait "$TOOL_PID" 2>/dev/null
 	fi
+	local i
+	if [ -n "${TARGET_PID:-}" ] && kill -0 "$TARGET_PID" 2>/dev/null; then
+		kill -KILL "$TARGET_PID" 2>/dev/null
+		wait "$TARGET_PID" 2>/dev/null
+	fi
+	for ((i = ${#CLEANUPS[@]} - 1; i >= 0; i--)); do
+		eval "${CLEANUPS[i]}" >/dev/null 2>&1
+	done
 	rm -rf "$TOOL_DIR"
 }
 trap tool_cleanup EXIT
@@ -159,4 +168,45 @@ spinners() {
 # up to (each sample lies in [low, high] of its bucket, values floored).
 hist_bounds() {
 	jq -r --argjson v "$3" "select(.$2 == \$v) | [([.data[] | .low * .count] | add), ([.data[] | (.high + 1) * .count] | add), ([.data[] | .count] | add)] | @tsv" "$1"
+}
+
+# loop_setup MB: a loop device over a fresh MB-sized file; $LOOP is its name
+# ("loop3"), detached at exit.
+loop_setup() {
+	command -v losetup >/dev/null || { echo "SKIPPED: losetup (util-linux) is needed"; exit 77; }
+	truncate -s "${1}M" "$TOOL_DIR/loop.img"
+	local dev
+	dev=$(losetup -f --show "$TOOL_DIR/loop.img" 2>/dev/null) || { echo "SKIPPED: no loop device (losetup -f failed)"; exit 77; }
+	LOOP=${dev#/dev/}
+	CLEANUPS+=("losetup -d $dev")
+}
+
+# netns_pair: two network namespaces joined by a veth pair, 198.18.0.1 in
+# $NS_A and 198.18.0.2 in $NS_B (names unique to this run), removed at exit.
+netns_pair() {
+	NS_A=pl_tools_${TOOL_NAME:-t}_$$_a NS_B=pl_tools_${TOOL_NAME:-t}_$$_b
+	ip netns add "$NS_A" && ip netns add "$NS_B" || { echo "SKIPPED: cannot make network namespaces"; exit 77; }
+	CLEANUPS+=("ip netns del $NS_A" "ip netns del $NS_B")
+	ip -n "$NS_A" link add va type veth peer name vb netns "$NS_B"
+	ip -n "$NS_A" addr add 198.18.0.1/24 dev va
+	ip -n "$NS_B" addr add 198.18.0.2/24 dev vb
+	ip -n "$NS_A" link set va up
+	ip -n "$NS_B" link set vb up
+	ip -n "$NS_A" link set lo up
+	ip -n "$NS_B" link set lo up
+}
+
+# serve_start NETNS ADDR N: a tools_target server (in NETNS, or here if "")
+# that sends N bytes back; $SERVE_PID, $SERVE_PORT.
+serve_start() {
+	local ns=$1 addr=$2 n=$3 i
+	: >"$TOOL_DIR/serve.port"
+	if [ -n "$ns" ]; then
+		ip netns exec "$ns" "$TARGET_BIN" serve "$addr" 0 "$n" >"$TOOL_DIR/serve.port" 2>"$TOOL_DIR/serve.err" &
+	else
+		"$TARGET_BIN" serve "$addr" 0 "$n" >"$TOOL_DIR/serve.port" 2>"$TOOL_DIR/serve.err" &
+	fi
+	SERVE_PID=$!
+	for i in $(seq 200); do [ -s "$TOOL_DIR/serve.port" ] && break; sleep 0.02; done
+	SERVE_PORT=$(cat "$TOOL_DIR/serve.port")
 }

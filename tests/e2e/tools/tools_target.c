@@ -8,6 +8,8 @@
  *                               "schedstat PID RUN_NS WAIT_NS SLICES"
  *   tools_target sleeps N US    N nanosleep()s of US microseconds
  *   tools_target threads N      N threads of pl_tool_thread(), joined
+ *   tools_target hog MB         allocates and touches MB megabytes, 1 MB at a time
+ *                               (in a small memory cgroup: the OOM killer ends it)
  *   tools_target bind tcp|udp ADDR PORT [reuse]   bind a socket, print its port
  *   tools_target serve ADDR PORT N    TCP: listen (PORT 0: any; the port goes to
  *                               stdout), accept one connection, read to EOF,
@@ -202,6 +204,13 @@ int main(int argc, char **argv)
 		for (long i = 0; i < a; i++) {
 			struct timespec ts = { b / 1000000, (b % 1000000) * 1000 };
 			nanosleep(&ts, NULL);
+		}
+	} else if (!strcmp(what, "hog")) {
+		for (long i = 0; i < a; i++) {
+			char *p = malloc(1 << 20);
+			if (!p)
+				return 1;
+			memset(p, (int)i, 1 << 20);
 		}
 	} else if (!strcmp(what, "threads")) {
 		pthread_t th[64];

@@ -1,0 +1,113 @@
+#!/usr/bin/env pktlua
+-- tcpstates.lua — trace TCP session state changes, with the time spent in each state
+-- usage: pktlua -t tcpstates [-h] [-T] [-4 | -6] [-w] [-L PORTS] [-D PORTS]
+-- ci:
+-- ci-expect: SKADDR           PID     COMM       LADDR           LPORT RADDR           RPORT OLDSTATE    -> NEWSTATE    MS
+--
+-- As BCC's libbpf-tools tcpstates: sock:inet_sock_set_state, every change,
+-- with how long the socket was in the state it leaves.
+local bpf = require "pktlua"
+local tool = require "pktlua.tool"
+
+local t = tool.new {
+  name = "tcpstates",
+  about = "Trace TCP session state changes and durations",
+  options = {
+    { "-T", "--timestamp", nil, "include timestamp on output" },
+    { "-4", "--ipv4", nil, "trace IPv4 family only" },
+    { "-6", "--ipv6", nil, "trace IPv6 family only" },
+    { "-w", "--wide", nil, "wide column output (fits IPv6 addresses)" },
+    { "-L", "--localport", "LPORT", "comma-separated list of local ports to trace" },
+    { "-D", "--remoteport", "DPORT", "comma-separated list of remote ports to trace" },
+  },
+  examples = {
+    { "tcpstates", "trace all TCP state changes" },
+    { "tcpstates -T", "include timestamp column" },
+    { "tcpstates -w", "wider columns (fit IPv6)" },
+    { "tcpstates -L 80", "only trace local port 80" },
+    { "tcpstates -D 80", "only trace remote port 80" },
+    { "tcpstates -4", "only trace IPv4 family" },
+  },
+  notes = [[
+Same hook as BCC: sock:inet_sock_set_state. PID and COMM are whoever was running
+when the state changed (often the kernel's softirq, on behalf of nobody).]],
+}
+local o = t:parse(arg)
+if o.ipv4 and o.ipv6 then t:fail("-4 and -6 go one at a time") end
+local okL, lports = pcall(tool.port_set, o.localport)
+if not okL then t:fail("-L: " .. lports) end
+local okD, rports = pcall(tool.port_set, o.remoteport)
+if not okD then t:fail("-D: " .. rports) end
+
+local p = bpf.load { src = [[
+#include <pktlua/tool.h>
+
+const volatile __u16 target_family = 0;
+
+struct event {
+	__u64 skaddr, ts_us, delta_us;
+	__u32 pid;
+	int oldstate, newstate;
+	__u16 family, sport, dport;
+	__u8 saddr[4], daddr[4], saddr_v6[16], daddr_v6[16];
+	char comm[16];
+};
+PKTLUA_HASH(timestamps, __u64, __u64, 10240);
+PKTLUA_RINGBUF(events, 256 << 10);
+
+SEC("tracepoint/sock/inet_sock_set_state")
+int set_state(struct trace_event_raw_inet_sock_set_state *ctx)
+{
+	if (ctx->protocol != 6)
+		return 0;
+	if (target_family && ctx->family != target_family)
+		return 0;
+	__u64 sk = (__u64)ctx->skaddr, ts = bpf_ktime_get_ns();
+	__u64 *tsp = bpf_map_lookup_elem(&timestamps, &sk);
+	struct event e = { .skaddr = sk, .ts_us = ts / 1000, .delta_us = tsp ? (ts - *tsp) / 1000 : 0,
+			   .pid = bpf_get_current_pid_tgid() >> 32, .oldstate = ctx->oldstate,
+			   .newstate = ctx->newstate, .family = ctx->family, .sport = ctx->sport,
+			   .dport = ctx->dport };
+	bpf_get_current_comm(e.comm, sizeof(e.comm));
+	bpf_probe_read_kernel(e.saddr, 4, ctx->saddr);
+	bpf_probe_read_kernel(e.daddr, 4, ctx->daddr);
+	bpf_probe_read_kernel(e.saddr_v6, 16, ctx->saddr_v6);
+	bpf_probe_read_kernel(e.daddr_v6, 16, ctx->daddr_v6);
+	pktlua_emit(&events, &e, sizeof(e));
+	if (ctx->newstate == 7 /* TCP_CLOSE */)
+		bpf_map_delete_elem(&timestamps, &sk);
+	else
+		bpf_map_update_elem(&timestamps, &sk, &ts, BPF_ANY);
+	return 0;
+}
+]], globals = { target_family = o.ipv4 and 2 or o.ipv6 and 10 or nil } }
+
+local w = o.wide and 39 or 15
+local out = t:columns {
+  o.timestamp and { "TIME(s)", "%8s", "time" },
+  { "SKADDR", "%-16x", "skaddr" },
+  { "PID", "%-7d", "pid" },
+  { "COMM", o.wide and "%-16.16s" or "%-10.10s", "comm" },
+  o.wide and { "IP", "%-2d", "ip" },
+  { "LADDR", "%-" .. w .. "s", "laddr" },
+  { "LPORT", "%-5d", "lport" },
+  { "RADDR", "%-" .. w .. "s", "raddr" },
+  { "RPORT", "%-5d", "rport" },
+  { "OLDSTATE", "%-11s", "oldstate" },
+  { "->", "%s", "arrow", json = function() end },
+  { "NEWSTATE", "%-11s", "newstate" },
+  { "MS", "%.3f", "ms" },
+}
+bpf.on(p.maps.events, function(e)
+  if lports and not lports[e.sport] then return end
+  if rports and not rports[e.dport] then return end
+  out:row { time = tool.hms(), skaddr = e.skaddr, pid = e.pid, comm = e.comm, ip = e.family == 10 and 6 or 4,
+            laddr = tool.inet(e.family, e.saddr, e.saddr_v6), lport = e.sport,
+            raddr = tool.inet(e.family, e.daddr, e.daddr_v6), rport = e.dport,
+            oldstate = tool.tcp_state(e.oldstate), newstate = tool.tcp_state(e.newstate),
+            arrow = "->", ms = e.delta_us / 1000 }
+end, "struct event")
+
+p:attach()
+out:header()
+t:run()
