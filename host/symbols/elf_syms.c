@@ -1,0 +1,431 @@
+/* elf_syms.c — function symbols, segments, build ID and debuglink of an ELF
+ * file, through libelf. */
+#include "symbols/elf_syms.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <libelf.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* A function without a size extends to the next symbol, but not past this:
+ * the last symbol of a file must not claim the rest of the address space. */
+#define MAX_EXTENT (1u << 20)
+#define MAX_BUILD_ID 64
+
+struct sym {
+	struct pl_elf_sym pub;
+	uint8_t rank;            /* at one address: global, weak, local */
+};
+
+struct pl_elf_syms {
+	struct sym *syms;
+	size_t n, cap;
+	char **arenas;           /* name blocks, one per parse or merge */
+	size_t narenas;
+	struct pl_elf_seg *segs;
+	size_t nsegs;
+	uint8_t build_id[MAX_BUILD_ID];
+	size_t build_id_len;
+	char *debuglink;
+	bool dyn, symtab;
+};
+
+struct names {
+	char *p;
+	size_t len, cap;
+};
+
+static int names_add(struct names *b, const char *s, size_t *off)
+{
+	size_t n = strlen(s);
+
+	if (b->len + n + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap * 2 : 16384;
+		while (cap < b->len + n + 1)
+			cap *= 2;
+		char *p = realloc(b->p, cap);
+		if (!p)
+			return -ENOMEM;
+		b->p = p;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, s, n + 1);
+	*off = b->len;
+	b->len += n + 1;
+	return 0;
+}
+
+static int cmp_sym(const void *a, const void *b)
+{
+	const struct sym *x = a, *y = b;
+	int c;
+
+	if (x->pub.addr != y->pub.addr)
+		return x->pub.addr < y->pub.addr ? -1 : 1;
+	if (x->rank != y->rank)
+		return x->rank < y->rank ? -1 : 1;
+	if (x->pub.size != y->pub.size)                  /* the biggest first */
+		return x->pub.size > y->pub.size ? -1 : 1;
+	c = strcmp(x->pub.name, y->pub.name);
+	return c;
+}
+
+/* Sort, and drop exact repeats (.symtab and .dynsym name most functions
+ * twice). */
+static void sort_syms(struct pl_elf_syms *es)
+{
+	size_t w = 0;
+
+	if (!es->n)
+		return;
+	qsort(es->syms, es->n, sizeof(*es->syms), cmp_sym);
+	for (size_t r = 1; r < es->n; r++) {
+		struct sym *k = &es->syms[w], *s = &es->syms[r];
+		if (s->pub.addr == k->pub.addr && !strcmp(s->pub.name, k->pub.name))
+			continue;
+		es->syms[++w] = *s;
+	}
+	es->n = w + 1;
+}
+
+static int push_sym(struct pl_elf_syms *es, uint64_t addr, uint64_t size, size_t name_off,
+		    uint8_t rank)
+{
+	if (es->n == es->cap) {
+		size_t cap = es->cap ? es->cap * 2 : 256;
+		struct sym *s = realloc(es->syms, cap * sizeof(*s));
+		if (!s)
+			return -ENOMEM;
+		es->syms = s;
+		es->cap = cap;
+	}
+	/* The name is an offset until the arena stops moving. */
+	es->syms[es->n].pub.addr = addr;
+	es->syms[es->n].pub.size = size;
+	es->syms[es->n].pub.name = (const char *)(uintptr_t)name_off;
+	es->syms[es->n].rank = rank;
+	es->n++;
+	return 0;
+}
+
+static int add_arena(struct pl_elf_syms *es, char *arena)
+{
+	char **a = realloc(es->arenas, (es->narenas + 1) * sizeof(*a));
+
+	if (!a)
+		return -ENOMEM;
+	es->arenas = a;
+	es->arenas[es->narenas++] = arena;
+	return 0;
+}
+
+static int read_symbols(struct pl_elf_syms *es, Elf *e, Elf_Scn *scn, const GElf_Shdr *sh,
+			struct names *names)
+{
+	Elf_Data *d = elf_getdata(scn, NULL);
+	size_t count;
+	int err = 0;
+
+	if (!d || !sh->sh_entsize || sh->sh_type == SHT_NOBITS)
+		return 0;
+	count = d->d_size / sh->sh_entsize;
+	for (size_t i = 1; i < count && !err; i++) {
+		GElf_Sym sym;
+		const char *name;
+		size_t off;
+
+		if (!gelf_getsym(d, (int)i, &sym))
+			break;
+		int type = GELF_ST_TYPE(sym.st_info);
+		if ((type != STT_FUNC && type != STT_GNU_IFUNC) || sym.st_shndx == SHN_UNDEF ||
+		    !sym.st_value)
+			continue;
+		name = elf_strptr(e, sh->sh_link, sym.st_name);
+		if (!name || !*name)
+			continue;
+		int bind = GELF_ST_BIND(sym.st_info);
+		err = names_add(names, name, &off);
+		if (!err)
+			err = push_sym(es, sym.st_value, sym.st_size, off,
+				       bind == STB_GLOBAL ? 0 : bind == STB_WEAK ? 1 : 2);
+	}
+	return err;
+}
+
+static void read_build_id(struct pl_elf_syms *es, Elf_Scn *scn)
+{
+	Elf_Data *d = elf_getdata(scn, NULL);
+	size_t off = 0, name_off, desc_off;
+	GElf_Nhdr nh;
+
+	while (d && es->build_id_len == 0 &&
+	       (off = gelf_getnote(d, off, &nh, &name_off, &desc_off)) > 0) {
+		if (nh.n_type == NT_GNU_BUILD_ID && nh.n_namesz == 4 &&
+		    !memcmp((const char *)d->d_buf + name_off, "GNU", 4) &&
+		    nh.n_descsz > 0 && nh.n_descsz <= MAX_BUILD_ID) {
+			memcpy(es->build_id, (const char *)d->d_buf + desc_off, nh.n_descsz);
+			es->build_id_len = nh.n_descsz;
+		}
+	}
+}
+
+static int read_debuglink(struct pl_elf_syms *es, Elf_Scn *scn)
+{
+	Elf_Data *d = elf_getdata(scn, NULL);
+	size_t n;
+
+	if (!d || !d->d_buf || !d->d_size || es->debuglink)
+		return 0;
+	n = strnlen(d->d_buf, d->d_size);
+	if (n == 0 || n == d->d_size)   /* empty, or not NUL-terminated */
+		return 0;
+	es->debuglink = strndup(d->d_buf, n);
+	return es->debuglink ? 0 : -ENOMEM;
+}
+
+static int parse_elf(Elf *e, struct pl_elf_syms **out)
+{
+	struct pl_elf_syms *es = calloc(1, sizeof(*es));
+	struct names names = { 0 };
+	GElf_Ehdr eh;
+	size_t phnum = 0, shstrndx = 0;
+	Elf_Scn *scn = NULL;
+	int err = 0;
+
+	*out = NULL;
+	if (!es)
+		return -ENOMEM;
+	if (elf_kind(e) != ELF_K_ELF || !gelf_getehdr(e, &eh)) {
+		err = -ENOEXEC;
+		goto out;
+	}
+	es->dyn = eh.e_type == ET_DYN;
+	if (elf_getphdrnum(e, &phnum) == 0 && phnum > 0) {
+		es->segs = calloc(phnum, sizeof(*es->segs));
+		if (!es->segs) {
+			err = -ENOMEM;
+			goto out;
+		}
+		for (size_t i = 0; i < phnum; i++) {
+			GElf_Phdr ph;
+			if (!gelf_getphdr(e, (int)i, &ph) || ph.p_type != PT_LOAD)
+				continue;
+			es->segs[es->nsegs++] = (struct pl_elf_seg){
+				.offset = ph.p_offset, .vaddr = ph.p_vaddr,
+				.filesz = ph.p_filesz, .memsz = ph.p_memsz, .flags = ph.p_flags,
+			};
+		}
+	}
+	if (elf_getshdrstrndx(e, &shstrndx))
+		shstrndx = 0;
+	while (!err && (scn = elf_nextscn(e, scn))) {
+		GElf_Shdr sh;
+		if (!gelf_getshdr(scn, &sh))
+			continue;
+		if (sh.sh_type == SHT_SYMTAB || sh.sh_type == SHT_DYNSYM) {
+			if (sh.sh_type == SHT_SYMTAB)
+				es->symtab = true;
+			err = read_symbols(es, e, scn, &sh, &names);
+		} else if (sh.sh_type == SHT_NOTE) {
+			read_build_id(es, scn);
+		} else if (sh.sh_type == SHT_PROGBITS && shstrndx) {
+			const char *nm = elf_strptr(e, shstrndx, sh.sh_name);
+			if (nm && !strcmp(nm, ".gnu_debuglink"))
+				err = read_debuglink(es, scn);
+		}
+	}
+	if (err)
+		goto out;
+	if (!names.p && !(names.p = malloc(1))) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < es->n; i++)
+		es->syms[i].pub.name = names.p + (uintptr_t)es->syms[i].pub.name;
+	err = add_arena(es, names.p);
+	if (err)
+		goto out;
+	names.p = NULL;
+	sort_syms(es);
+	*out = es;
+	es = NULL;
+out:
+	free(names.p);
+	pl_elf_syms__free(es);
+	return err;
+}
+
+static void init_libelf(void)
+{
+	static bool done;
+
+	if (!done) {
+		elf_version(EV_CURRENT);
+		done = true;
+	}
+}
+
+int pl_elf_syms__parse(const void *buf, size_t len, struct pl_elf_syms **out)
+{
+	Elf *e;
+	int err;
+
+	*out = NULL;
+	init_libelf();
+	/* libelf reads the image in place (ELF_C_READ_MMAP semantics) and
+	 * copies what it must convert: it does not write to it. */
+	e = elf_memory((char *)buf, len);
+	if (!e)
+		return -ENOEXEC;
+	err = parse_elf(e, out);
+	elf_end(e);
+	return err;
+}
+
+int pl_elf_syms__open(const char *path, struct pl_elf_syms **out)
+{
+	int fd, err;
+	Elf *e;
+
+	*out = NULL;
+	init_libelf();
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	e = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	if (!e) {
+		close(fd);
+		return -ENOEXEC;
+	}
+	err = parse_elf(e, out);
+	elf_end(e);
+	close(fd);
+	return err;
+}
+
+void pl_elf_syms__free(struct pl_elf_syms *es)
+{
+	if (!es)
+		return;
+	for (size_t i = 0; i < es->narenas; i++)
+		free(es->arenas[i]);
+	free(es->arenas);
+	free(es->syms);
+	free(es->segs);
+	free(es->debuglink);
+	free(es);
+}
+
+const struct pl_elf_sym *pl_elf_syms__find(const struct pl_elf_syms *es, uint64_t vaddr,
+					   uint64_t *offset)
+{
+	size_t lo = 0, hi = es ? es->n : 0;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (es->syms[mid].pub.addr <= vaddr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == 0)
+		return NULL;
+	size_t i = lo - 1;
+	while (i > 0 && es->syms[i - 1].pub.addr == es->syms[i].pub.addr)
+		i--;
+	const struct pl_elf_sym *s = &es->syms[i].pub;
+	uint64_t off = vaddr - s->addr;
+	/* Aliases at one address sort biggest first, so S has the largest size. */
+	if (s->size ? off >= s->size : off >= MAX_EXTENT)
+		return NULL;
+	if (offset)
+		*offset = off;
+	return s;
+}
+
+size_t pl_elf_syms__count(const struct pl_elf_syms *es)
+{
+	return es ? es->n : 0;
+}
+
+const struct pl_elf_sym *pl_elf_syms__at(const struct pl_elf_syms *es, size_t i)
+{
+	return es && i < es->n ? &es->syms[i].pub : NULL;
+}
+
+int pl_elf_syms__vaddr(const struct pl_elf_syms *es, uint64_t off, uint64_t *vaddr)
+{
+	/* An executable segment first: where code addresses come from. */
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < es->nsegs; i++) {
+			const struct pl_elf_seg *s = &es->segs[i];
+			if (!pass && !(s->flags & PF_X))
+				continue;
+			if (off >= s->offset && off - s->offset < s->filesz) {
+				*vaddr = off - s->offset + s->vaddr;
+				return 0;
+			}
+		}
+	}
+	return -ENOENT;
+}
+
+size_t pl_elf_syms__segments(const struct pl_elf_syms *es, const struct pl_elf_seg **segs)
+{
+	*segs = es->segs;
+	return es->nsegs;
+}
+
+bool pl_elf_syms__is_dyn(const struct pl_elf_syms *es)
+{
+	return es->dyn;
+}
+
+bool pl_elf_syms__has_symtab(const struct pl_elf_syms *es)
+{
+	return es->symtab;
+}
+
+const uint8_t *pl_elf_syms__build_id(const struct pl_elf_syms *es, size_t *len)
+{
+	*len = es->build_id_len;
+	return es->build_id_len ? es->build_id : NULL;
+}
+
+const char *pl_elf_syms__debuglink(const struct pl_elf_syms *es)
+{
+	return es->debuglink;
+}
+
+int pl_elf_syms__merge(struct pl_elf_syms *es, const struct pl_elf_syms *debug)
+{
+	struct names names = { 0 };
+	size_t first = es->n;
+	int err = 0;
+
+	for (size_t i = 0; i < debug->n && !err; i++) {
+		size_t off;
+		err = names_add(&names, debug->syms[i].pub.name, &off);
+		if (!err)
+			err = push_sym(es, debug->syms[i].pub.addr, debug->syms[i].pub.size, off,
+				       debug->syms[i].rank);
+	}
+	if (!err && !names.p && !(names.p = malloc(1)))
+		err = -ENOMEM;
+	if (!err)
+		err = add_arena(es, names.p);
+	if (err) {
+		es->n = first;
+		free(names.p);
+		return err;
+	}
+	for (size_t i = first; i < es->n; i++)
+		es->syms[i].pub.name = names.p + (uintptr_t)es->syms[i].pub.name;
+	if (debug->symtab)
+		es->symtab = true;
+	sort_syms(es);
+	return 0;
+}
