@@ -13,6 +13,7 @@
 #include "lua/lua_offline.h"
 #include "lua/lua_program.h"
 #include "lua/lua_state.h"
+#include "lua/lua_symbols.h"
 #include "packets/filter.h"
 
 #include <lauxlib.h>
@@ -378,6 +379,7 @@ static int bpf_load(lua_State *L)
 	struct bpf_object *obj = *guard;
 	*guard = NULL;
 	pl_lua_push_program(L, obj, name);
+	pl_lua_symbols_loaded(L, -1);                      /* <pktlua/stack.h>'s exit hook */
 	return 1;
 }
 
@@ -660,6 +662,7 @@ int luaopen_pktlua(lua_State *L)
 	}
 	luaL_newlib(L, bpf_funcs);
 	pl_lua_events_register(L);
+	pl_lua_symbols_register(L);
 	lua_pushliteral(L, PKTLUA_VERSION);
 	lua_setfield(L, -2, "version");
 	return 1;

@@ -427,6 +427,11 @@ static int program_attach(lua_State *L)
 	int n = (int)luaL_len(L, list);
 	for (int i = 1; i <= n; i++) {
 		lua_rawgeti(L, list, i);                   /* ... prog */
+		/* pktlua's own programs, attached at load (lua_symbols.c). */
+		if (!bpf_program__autoattach(pl_lua_check_prog(L, -1))) {
+			lua_pop(L, 1);
+			continue;
+		}
 		lua_pushcfunction(L, prog_attach);
 		lua_pushvalue(L, -2);
 		lua_pushvalue(L, 2);
@@ -440,7 +445,7 @@ static int program_attach(lua_State *L)
 			}
 			return lua_error(L);
 		}
-		lua_rawseti(L, list + 1, i);               /* ... prog */
+		lua_rawseti(L, list + 1, (lua_Integer)luaL_len(L, list + 1) + 1); /* ... prog */
 		lua_pop(L, 1);
 	}
 	return 1;                                          /* links */

@@ -9,6 +9,7 @@
 #include "lua/lua_metrics.h"
 #include "lua/lua_pcap.h"
 #include "lua/lua_pktlua.h"
+#include "lua/lua_symbols.h"
 
 #include <lauxlib.h>
 #include <stdio.h>
@@ -36,6 +37,7 @@ void pl_lua_preload_stdlib(lua_State *L)
 	lua_setfield(L, -2, "pktlua");
 	lua_pushcfunction(L, luaopen_pktlua_pcap);  lua_setfield(L, -2, "pktlua.pcap");
 	lua_pushcfunction(L, luaopen_pktlua_metrics);  lua_setfield(L, -2, "pktlua.metrics");
+	lua_pushcfunction(L, luaopen_pktlua_symbols);  lua_setfield(L, -2, "pktlua.symbols");
 	for (size_t i = 0; i < pl_embedded_count; i++) {
 		const struct pl_embedded_file *f = &pl_embedded_files[i];
 		if (strncmp(f->name, "lua/", 4))

@@ -1,0 +1,233 @@
+-- pktlua.stack — stack traces from stack-trace maps as frames, as the text
+-- bpftrace prints for kstack/ustack, as folded lines, and as SVG flame graphs.
+--
+--   local stack = require "pktlua.stack"
+--   local frames = stack.user(p.maps.stacks, k.ustack, k.pid)
+--   io.write(stack.format(frames))           -- "\n    inner+12\n    outer+40\n"
+--   stack.flamegraph("cpu.svg", counts)      -- counts: { [frames] = n }
+--
+-- A frame is { addr =, name =, offset =, module = }: name is nil when the
+-- address has no symbol (then offset is the offset in module's file, and
+-- module nil when the address is in no mapping). Frames run innermost first.
+local symbols = require "pktlua.symbols"
+
+local stack = {}
+
+-- Stack ID of MAP (a BPF_MAP_TYPE_STACK_TRACE map) as kernel frames. A
+-- negative ID (bpf_get_stackid failed) or one the map lacks gives {}.
+function stack.kernel(map, id)
+  if type(id) ~= "number" then error("stack.kernel: stack id must be a number, got " .. type(id), 2) end
+  return symbols.kframes(map, id) or {}
+end
+
+-- Stack ID of MAP as user frames of process PID (its tgid). The process may
+-- have exited: <pktlua/stack.h>'s exit hook kept its mappings.
+function stack.user(map, id, pid)
+  if type(id) ~= "number" then error("stack.user: stack id must be a number, got " .. type(id), 2) end
+  if type(pid) ~= "number" then error("stack.user: pid must be a number, got " .. type(pid), 2) end
+  return symbols.uframes(map, id, pid) or {}
+end
+
+-- The addresses of stack ID (trailing zeros dropped), or nil.
+function stack.addrs(map, id)
+  return symbols.addrs(map, id)
+end
+
+local function basename(path)
+  return path and (path:match("([^/]+)$") or path) or nil
+end
+
+-- One frame as bpftrace prints it: "name+offset" (opts.offsets == false:
+-- "name"); without a symbol, the address, and where it is when known.
+function stack.frame_text(f, opts)
+  if f.name then
+    if opts and opts.offsets == false then return f.name end
+    return f.name .. "+" .. (f.offset or 0)
+  end
+  if f.module and f.module ~= "" then
+    return ("0x%x (%s+0x%x)"):format(f.addr, basename(f.module), f.offset or 0)
+  end
+  return ("0x%x"):format(f.addr)
+end
+
+-- The text bpftrace prints for kstack/ustack: a newline, then one frame per
+-- line, innermost first, each indented (opts.indent spaces, default 4).
+function stack.format(frames, opts)
+  local indent = string.rep(" ", opts and opts.indent or 4)
+  local out = { "" }
+  for _, f in ipairs(frames) do out[#out + 1] = indent .. stack.frame_text(f, opts) end
+  out[#out + 1] = ""
+  return table.concat(out, "\n")
+end
+
+-- A frame's name in folded output: its symbol, else [module] or [unknown].
+local function folded_name(f)
+  local s = f.name or (f.module and f.module ~= "" and "[" .. basename(f.module) .. "]") or "[unknown]"
+  return (s:gsub(";", ":"):gsub("%s+$", ""))
+end
+
+-- One stack as a folded line's frames: outermost first, joined by ";".
+-- STK is a frame sequence, or { user = frames, kernel = frames } (user
+-- frames, then kernel frames above them). opts.annotate: kernel frames get
+-- "_[k]" (flamegraph.pl colours them apart); opts.prefix: a first frame
+-- (a process name, say).
+function stack.collapse(stk, opts)
+  local parts = {}
+  if opts and opts.prefix then parts[1] = opts.prefix end
+  local function add(frames, suffix)
+    for i = #frames, 1, -1 do parts[#parts + 1] = folded_name(frames[i]) .. suffix end
+  end
+  if stk.user or stk.kernel then
+    add(stk.user or {}, "")
+    add(stk.kernel or {}, opts and opts.annotate and "_[k]" or "")
+  else
+    add(stk, "")
+  end
+  return table.concat(parts, ";")
+end
+
+-- Brendan Gregg's folded format, for flamegraph.pl, speedscope or inferno:
+-- one "outer;...;inner COUNT" line per distinct stack, sorted. T maps
+-- stacks (frame sequences, { user =, kernel = } tables, or folded strings)
+-- to counts; stacks that fold to the same text are added up.
+function stack.folded(t, opts)
+  local sums, keys = {}, {}
+  for k, n in pairs(t) do
+    local line = type(k) == "string" and k or stack.collapse(k, opts)
+    if line ~= "" then
+      if not sums[line] then keys[#keys + 1] = line; sums[line] = 0 end
+      sums[line] = sums[line] + n
+    end
+  end
+  table.sort(keys)
+  local out = {}
+  for i, k in ipairs(keys) do out[i] = k .. " " .. (math.tointeger(sums[k]) or sums[k]) end
+  return #out > 0 and table.concat(out, "\n") .. "\n" or ""
+end
+
+-- ---- flame graphs ------------------------------------------------------------
+
+local function xml_escape(s)
+  return (s:gsub("[&<>\"']", { ["&"] = "&amp;", ["<"] = "&lt;", [">"] = "&gt;",
+                               ['"'] = "&quot;", ["'"] = "&apos;" }))
+end
+
+-- flamegraph.pl's "hot" palette, seeded by the name so colours are stable.
+local function colour(name, kernel)
+  local h = 0
+  for i = 1, math.min(#name, 16) do h = (h * 31 + name:byte(i)) % 1000003 end
+  local v1, v2 = (h % 1000) / 1000, ((h // 1000) % 1000) / 1000
+  if kernel then
+    return ("rgb(%d,%d,%d)"):format(205 + math.floor(50 * v2), 100 + math.floor(100 * v1), 0)
+  end
+  return ("rgb(%d,%d,%d)"):format(205 + math.floor(50 * v1), math.floor(230 * v2), math.floor(55 * v1))
+end
+
+-- Folded text (or a table as stack.folded takes) as a tree of frames.
+local function build_tree(src, opts)
+  local text = type(src) == "string" and src or stack.folded(src, opts)
+  local root = { name = "all", n = 0, kids = {}, order = {} }
+  for line in text:gmatch("[^\n]+") do
+    local path, n = line:match("^(.*)%s+(%d+)$")
+    n = tonumber(n)
+    if path and n and n > 0 then
+      root.n = root.n + n
+      local node = root
+      for name in (path .. ";"):gmatch("([^;]*);") do
+        local kid = node.kids[name]
+        if not kid then
+          kid = { name = name, n = 0, kids = {}, order = {} }
+          node.kids[name] = kid
+          node.order[#node.order + 1] = name
+        end
+        kid.n = kid.n + n
+        node = kid
+      end
+    end
+  end
+  return root
+end
+
+-- A flame graph as SVG text: outermost frames at the bottom, each frame as
+-- wide as its share of the samples, its full name and count in a tooltip.
+-- SRC: folded text, or a table as for stack.folded. opts: title, width
+-- (default 1200), unit ("samples"), and those of stack.folded.
+function stack.svg(src, opts)
+  opts = opts or {}
+  local root = build_tree(src, opts)
+  local width, fh, pad = opts.width or 1200, 16, 10
+  local title = opts.title or "Flame Graph"
+  local unit = opts.unit or "samples"
+  local top, maxdepth = 3 * fh, 0
+  local rects = {}
+  local total = root.n
+  local scale = total > 0 and (width - 2 * pad) / total or 0
+  local function walk(node, depth, x)
+    if depth > maxdepth then maxdepth = depth end
+    rects[#rects + 1] = { node = node, depth = depth, x = x }
+    table.sort(node.order)
+    for _, name in ipairs(node.order) do
+      local kid = node.kids[name]
+      if kid.n * scale >= 0.1 then walk(kid, depth + 1, x) end
+      x = x + kid.n
+    end
+  end
+  if total > 0 then walk(root, 0, 0) end
+  local height = top + (maxdepth + 1) * fh + 2 * fh
+  local out = {
+    '<?xml version="1.0" standalone="no"?>',
+    ('<svg version="1.1" width="%d" height="%d" viewBox="0 0 %d %d" xmlns="http://www.w3.org/2000/svg">')
+      :format(width, height, width, height),
+    '<style>text { font-family: Verdana, sans-serif; font-size: 12px; fill: rgb(0,0,0); }'
+      .. ' rect:hover { stroke: black; stroke-width: 0.5; }</style>',
+    ('<rect x="0" y="0" width="%d" height="%d" fill="rgb(245,245,230)"/>'):format(width, height),
+    ('<text x="%d" y="%d" text-anchor="middle" style="font-size:17px">%s</text>')
+      :format(width // 2, fh + 8, xml_escape(title)),
+  }
+  if total == 0 then
+    out[#out + 1] = ('<text x="%d" y="%d" text-anchor="middle">no %s</text>'):format(width // 2, top + fh, unit)
+  end
+  local bottom = height - 2 * fh
+  for _, r in ipairs(rects) do
+    local node = r.node
+    local x, w = pad + r.x * scale, node.n * scale
+    local y = bottom - (r.depth + 1) * fh
+    local kernel = node.name:sub(-4) == "_[k]"
+    local pct = 100 * node.n / total
+    local label = ("%s (%d %s, %.2f%%)"):format(node.name, node.n, unit, pct)
+    out[#out + 1] = ('<g><title>%s</title><rect x="%.1f" y="%d" width="%.1f" height="%d" fill="%s" rx="2" ry="2"/>')
+      :format(xml_escape(label), x, y, w, fh - 1, r.depth == 0 and "rgb(200,200,200)" or colour(node.name, kernel))
+    -- The name, cut to what fits (about 7 px a character at 12 px).
+    local fit = math.floor((w - 6) / 7)
+    if fit >= 3 then
+      local text = #node.name <= fit and node.name or node.name:sub(1, fit - 2) .. ".."
+      out[#out + 1] = ('<text x="%.1f" y="%d">%s</text>'):format(x + 3, y + fh - 4, xml_escape(text))
+    end
+    out[#out + 1] = "</g>"
+  end
+  out[#out + 1] = "</svg>"
+  return table.concat(out, "\n") .. "\n"
+end
+
+-- Write stack.svg(src, opts) to FILE (through a temporary file, renamed:
+-- a failed write leaves nothing at FILE). Returns FILE.
+function stack.flamegraph(file, src, opts)
+  local text = stack.svg(src, opts)
+  local tmp = file .. ".tmp"
+  local f, err = io.open(tmp, "w")
+  if not f then error("stack.flamegraph: " .. err, 2) end
+  local ok, werr = f:write(text)
+  local cok, cerr = f:close()
+  if not ok or not cok then
+    os.remove(tmp)
+    error("stack.flamegraph: " .. file .. ": " .. tostring(werr or cerr), 2)
+  end
+  local rok, rerr = os.rename(tmp, file)
+  if not rok then
+    os.remove(tmp)
+    error("stack.flamegraph: " .. tostring(rerr), 2)
+  end
+  return file
+end
+
+return stack

@@ -1,0 +1,83 @@
+-- stack_user.lua — sample the user stacks of a process that spins in known
+-- functions and check that they resolve to those names.
+--   pktlua stack_user.lua TARGET MODE WHEN
+--   MODE: main (pl_spin_outer > pl::spin_middle(long) > pl_spin_inner) or
+--         lib (pl_lib_outer > pl_lib_spin, in a shared library)
+--   WHEN: alive (stacks read while it spins) or exited (read after it
+--         exited: its mappings come from the exit hook, /proc is never read)
+local bpf = require "pktlua"
+local stack = require "pktlua.stack"
+local symbols = require "pktlua.symbols"
+
+local target, mode, when = arg[1], arg[2] or "main", arg[3] or "exited"
+local want = mode == "lib" and { "pl_lib_spin", "pl_lib_outer", "main" }
+  or { "pl_spin_inner", "pl::spin_middle(long)", "pl_spin_outer", "main" }
+
+local p = bpf.load [[
+#include <pktlua/stack.h>
+PKTLUA_STACKS(stacks, 4096);
+PKTLUA_HASH(counts, struct pktlua_stack_key, __u64, 4096);
+PKTLUA_ARRAY(target, __u32, 1);
+
+SEC("perf_event") int sample(void *ctx)
+{
+	__u32 zero = 0, *want = bpf_map_lookup_elem(&target, &zero);
+	if (!want || (bpf_get_current_pid_tgid() >> 32) != *want)
+		return 0;
+	struct pktlua_stack_key k;
+	pktlua_stack_key(ctx, &stacks, &k, PKTLUA_STACK_USER);
+	PKTLUA_ADD(counts, &k, 1);
+	return 0;
+}
+]]
+p:attach { freq = 499 }
+local spin = when == "alive" and 3000 or 400
+local h = assert(io.popen(("%s 50 %d %s >/dev/null 2>&1 & echo $!"):format(target, spin, mode)))
+local pid = math.tointeger(tonumber(h:read("l")))
+h:close()
+p.maps.target[0] = pid
+
+local function alive() return io.open("/proc/" .. pid .. "/stat") ~= nil end
+if when == "alive" then
+  bpf.run(0.5)
+  assert(alive(), "the target ended too soon")
+else
+  local t0 = bpf.clock()
+  while alive() and bpf.clock() - t0 < 10e9 do bpf.run(0.05) end
+  assert(not alive(), "the target did not end")
+end
+
+local total, good, example = 0, 0, nil
+for k, n in pairs(p.maps.counts) do
+  if k.pid == pid and k.ustack >= 0 then
+    local frames = stack.user(p.maps.stacks, k.ustack, k.pid)
+    local names = {}
+    for _, f in ipairs(frames) do if f.name then names[f.name] = f end end
+    local ok = true
+    for _, w in ipairs(want) do ok = ok and names[w] ~= nil end
+    total = total + n
+    if ok then
+      good = good + n
+      example = example or frames
+    else
+      print("unresolved sample:" .. stack.format(frames))
+    end
+  end
+end
+if when == "alive" then os.execute("kill " .. pid) end
+local st = symbols.stats()
+print(("%s %s: %d of %d samples resolve to %s (%.1f%%); maps read %d times, %d exit records")
+  :format(mode, when, good, total, table.concat(want, " < "), total > 0 and 100 * good / total or 0,
+          st.maps_reads, st.exit_records))
+if example then
+  io.write("example:" .. stack.format(example))
+  local f = example[1]
+  print(("module %s"):format(f.module))
+end
+assert(total >= 20, "too few samples: " .. total)
+assert(good >= 0.9 * total, "under 90% resolved")
+if when == "exited" then
+  assert(st.maps_reads == 0, "exited process: /proc was read")
+  assert(st.exit_records > 0, "no exit records")
+end
+print("PASS")
