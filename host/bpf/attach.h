@@ -56,6 +56,11 @@ void pl_link__destroy_all(struct pl_link **links, size_t n);
 /* Human description, e.g. "xdp on lo (skb)", "tracepoint syscalls/sys_enter_openat". */
 const char *pl_link__describe(const struct pl_link *link);
 
+/* The I-th event name attach{event = ...} takes for perf_event programs
+ * (aliases included), with its perf type (PERF_TYPE_SOFTWARE/HARDWARE) and
+ * config; NULL past the last. For pktlua -l. */
+const char *pl_perf_event__at(size_t i, uint32_t *type, uint64_t *config);
+
 /* The attach kind's name for PROG's SEC() ("xdp", "tc", "tracepoint", ...),
  * or NULL if pktlua does not know how to attach it. */
 const char *pl_attach_kind_name(const struct bpf_program *prog);

@@ -43,6 +43,15 @@ static const struct {
 	{ "ref-cycles", PERF_TYPE_HARDWARE, PERF_COUNT_HW_REF_CPU_CYCLES },
 };
 
+const char *pl_perf_event__at(size_t i, uint32_t *type, uint64_t *config)
+{
+	if (i >= sizeof(events) / sizeof(events[0]))
+		return NULL;
+	*type = events[i].type;
+	*config = events[i].config;
+	return events[i].name;
+}
+
 static int perf_event_open(struct perf_event_attr *attr, int pid, int cpu)
 {
 	return (int)syscall(__NR_perf_event_open, attr, pid, cpu, -1, PERF_FLAG_FD_CLOEXEC);

@@ -1,5 +1,6 @@
 /* main.c — the pktlua command line. */
 #include "base/log.h"
+#include "probes/probes.h"
 #include "base/tools.h"
 #include "compile/cache.h"
 #include "lua/lua_main.h"
@@ -17,6 +18,7 @@ static const char usage[] =
 	"       pktlua [-v] [--no-cache] --filter EXPR --pcap FILE [-w OUT]\n"
 	"       pktlua --filter-c EXPR [--pcap FILE]\n"
 	"       pktlua [options] -t [NAME [args...]]\n"
+	"       pktlua -l [PATTERN] | -lv PROBE\n"
 	"\n"
 	"Runs a Lua script that carries C BPF snippets: each snippet is compiled\n"
 	"in-process, checked by the kernel verifier, loaded and attached; its maps\n"
@@ -28,6 +30,10 @@ static const char usage[] =
 	"  -t [NAME]      run the bundled tool NAME (execsnoop, opensnoop, ...) with\n"
 	"                 the arguments after it (NAME -h: its usage); alone, list\n"
 	"                 the tools\n"
+	"  -l [PATTERN]   list probes in SEC() spelling (tracepoint/CAT/NAME, raw_tp/,\n"
+	"                 tp_btf/, perf_event/; 'uprobe/PATH:GLOB', 'usdt/PATH:GLOB'):\n"
+	"                 PATTERN is a glob, or a word the names contain\n"
+	"  -lv PROBE      PROBE's arguments (a glob: each match's)\n"
 	"  --pcap FILE    packet programs (XDP, tc, socket filter) the script attaches\n"
 	"                 to an interface read FILE instead: bpf.run() replays it\n"
 	"                 through them and returns \"eof\"\n"
@@ -122,6 +128,25 @@ static int filter_c_main(const char *expr, const char *file)
 	return 0;
 }
 
+/* -l [PATTERN], -lv PROBE: a big stdout buffer, the count only on errors. */
+static int list_main(const char *pattern, bool verbose)
+{
+	static char buf[1 << 20];
+	struct pl_probes_opts opts = { .verbose = verbose };
+
+	setvbuf(stdout, buf, _IOFBF, sizeof(buf));
+	int n = pl_probes_list(pattern, &opts, stdout);
+	fflush(stdout);
+	if (n < 0)
+		return 1;
+	if (verbose && !n && pattern && !strpbrk(pattern, "*?[")) {
+		pl_log(PL_LOG_ERROR, "no probe '%s' (pktlua -l '%s*' lists the names that start so)",
+		       pattern, pattern);
+		return 1;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct pl_cli cli = { .argc = argc, .argv = argv };
@@ -144,6 +169,21 @@ int main(int argc, char **argv)
 		if (!strcmp(a, "-V") || !strcmp(a, "--version")) {
 			printf("pktlua %s\n", PKTLUA_VERSION);
 			return 0;
+		}
+		if (!strcmp(a, "-l") || !strcmp(a, "-lv")) {
+			bool v = a[2] == 'v';
+			const char *pattern = i + 1 < argc ? argv[i + 1] : NULL;
+			if (v && !pattern) {
+				pl_log(PL_LOG_ERROR, "-lv needs a probe (pktlua -lv tracepoint/syscalls/sys_enter_openat)");
+				return 2;
+			}
+			if (pattern && i + 2 < argc) {
+				pl_log(PL_LOG_ERROR, "%s takes one pattern, got '%s' after it", a, argv[i + 2]);
+				return 2;
+			}
+			pl_log_set_level(verbose >= 2 ? PL_LOG_DEBUG : verbose ? PL_LOG_INFO : PL_LOG_WARN);
+			pl_log_route_libbpf();
+			return list_main(pattern, v);
 		}
 		if (a[1] == 'v' && strspn(a + 1, "v") == strlen(a + 1)) {
 			verbose += (int)strlen(a + 1);
