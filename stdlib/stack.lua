@@ -28,6 +28,19 @@ function stack.user(map, id, pid)
   return symbols.uframes(map, id, pid) or {}
 end
 
+-- FRAMES without the frames of the BPF program that took the stack and
+-- of the kernel code that ran it (bpf_prog_*, bpf_trace_run*, trampolines):
+-- a kernel stack taken in a tp_btf/raw_tp program starts with them.
+function stack.trim_bpf(frames)
+  local first = 1
+  while frames[first] and (frames[first].module == "bpf" or (frames[first].name or ""):match("^bpf_trace_run%d")
+                           or (frames[first].name or ""):match("^__bpf_trace_")) do
+    first = first + 1
+  end
+  if first == 1 then return frames end
+  return table.move(frames, first, #frames, 1, {})
+end
+
 -- The addresses of stack ID (trailing zeros dropped), or nil.
 function stack.addrs(map, id)
   return symbols.addrs(map, id)

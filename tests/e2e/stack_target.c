@@ -6,8 +6,9 @@
  *
  * Sleeps WAIT_MS (default 200: time for the sampler to attach), then spins
  * SPIN_MS (default 400) in pl_spin_outer -> pl_spin_middle -> pl_spin_inner,
- * or with "lib" in pl_lib_outer -> pl_lib_spin of the shared library, and
- * exits. The middle function has a C++ name (pl::spin_middle(long)), for
+ * or with "lib" in pl_lib_outer -> pl_lib_spin of the shared library, or
+ * with "sleep" sleeps that long in 10 ms naps in pl_sleep_outer ->
+ * pl_sleep_inner (off CPU, for offcputime), and exits. The middle function has a C++ name (pl::spin_middle(long)), for
  * demangling; a USDT probe pktlua_test:spin (args: wait, spin) fires
  * before the spin, for the listing. */
 #include <stdlib.h>
@@ -49,6 +50,34 @@ __attribute__((noinline)) void pl_spin_outer(long until)
 	__asm__ volatile("" ::: "memory");
 }
 
+/* A 10 ms nap by a syscall made right here: through libc (no frame
+ * pointers there) the frame-pointer walk would skip this function's frame. */
+static inline void nap(void)
+{
+#if defined(__x86_64__)
+	struct timespec ts = { 0, 10000000 };
+	long ret;
+
+	__asm__ volatile("syscall" : "=a"(ret) : "a"(35L /* nanosleep */), "D"(&ts), "S"(0L)
+			 : "rcx", "r11", "memory");
+	(void)ret;
+#else
+	usleep(10000);
+#endif
+}
+
+__attribute__((noinline)) void pl_sleep_inner(long until)
+{
+	while (now_ms() < until)
+		nap();
+}
+
+__attribute__((noinline)) void pl_sleep_outer(long until)
+{
+	pl_sleep_inner(until);
+	__asm__ volatile("" ::: "memory");
+}
+
 int main(int argc, char **argv)
 {
 	long wait = argc > 1 ? atol(argv[1]) : 200, spin = argc > 2 ? atol(argv[2]) : 400;
@@ -57,6 +86,8 @@ int main(int argc, char **argv)
 	STAP_PROBE2(pktlua_test, spin, wait, spin);
 	if (argc > 3 && !strcmp(argv[3], "lib"))
 		pl_lib_outer(spin);
+	else if (argc > 3 && !strcmp(argv[3], "sleep"))
+		pl_sleep_outer(now_ms() + spin);
 	else
 		pl_spin_outer(now_ms() + spin);
 	return 0;

@@ -31,7 +31,7 @@ SEC("perf_event") int sample(void *ctx)
 }
 ]]
 p:attach { freq = 499 }
-local spin = when == "alive" and 3000 or 400
+local spin = when == "alive" and 3000 or 800
 local h = assert(io.popen(("%s 50 %d %s >/dev/null 2>&1 & echo $!"):format(target, spin, mode)))
 local pid = math.tointeger(tonumber(h:read("l")))
 h:close()
@@ -49,8 +49,10 @@ end
 
 local total, good, example = 0, 0, nil
 for k, n in pairs(p.maps.counts) do
-  if k.pid == pid and k.ustack >= 0 then
-    local frames = stack.user(p.maps.stacks, k.ustack, k.pid)
+  local frames = k.pid == pid and k.ustack >= 0 and stack.user(p.maps.stacks, k.ustack, k.pid) or {}
+  -- A sample taken while the process is being exec'ed has no user frames
+  -- (its user IP is 0): not a user stack to resolve.
+  if #frames > 0 then
     local names = {}
     for _, f in ipairs(frames) do if f.name then names[f.name] = f end end
     local ok = true
