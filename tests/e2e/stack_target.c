@@ -5,7 +5,7 @@
  *   stack_target [WAIT_MS [SPIN_MS [lib]]]
  *
  * Sleeps WAIT_MS (default 200: time for the sampler to attach), then spins
- * SPIN_MS (default 400) in pl_spin_outer -> pl_spin_middle -> pl_spin_inner,
+ * SPIN_MS of CPU time (default 400) in pl_spin_outer -> pl_spin_middle -> pl_spin_inner,
  * or with "lib" in pl_lib_outer -> pl_lib_spin of the shared library, or
  * with "sleep" sleeps that long in 10 ms naps in pl_sleep_outer ->
  * pl_sleep_inner (off CPU, for offcputime), and exits. The middle function has a C++ name (pl::spin_middle(long)), for
@@ -27,11 +27,21 @@ static long now_ms(void)
 	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* Spins are measured in CPU time, so a loaded machine still gives the
+ * sampler the same number of on-CPU samples. */
+static long cpu_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 volatile unsigned long pl_sink;
 
 __attribute__((noinline)) void pl_spin_inner(long until)
 {
-	while (now_ms() < until)
+	while (cpu_ms() < until)
 		for (int i = 0; i < 3000000; i++)
 			pl_sink += (unsigned long)i * 7;
 }
@@ -89,6 +99,6 @@ int main(int argc, char **argv)
 	else if (argc > 3 && !strcmp(argv[3], "sleep"))
 		pl_sleep_outer(now_ms() + spin);
 	else
-		pl_spin_outer(now_ms() + spin);
+		pl_spin_outer(cpu_ms() + spin);
 	return 0;
 }

@@ -31,19 +31,26 @@ SEC("perf_event") int sample(void *ctx)
 }
 ]]
 p:attach { freq = 499 }
-local spin = when == "alive" and 3000 or 800
+local spin = when == "alive" and 30000 or 500    -- ms of CPU time
 local h = assert(io.popen(("%s 50 %d %s >/dev/null 2>&1 & echo $!"):format(target, spin, mode)))
 local pid = math.tointeger(tonumber(h:read("l")))
 h:close()
 p.maps.target[0] = pid
 
 local function alive() return io.open("/proc/" .. pid .. "/stat") ~= nil end
+local function samples()
+  local n = 0
+  for k, c in pairs(p.maps.counts) do if k.pid == pid then n = n + c end end
+  return n
+end
 if when == "alive" then
-  bpf.run(0.5)
+  -- Until 100 samples (a loaded machine gives the target less CPU).
+  local t0 = bpf.clock()
+  repeat bpf.run(0.2) until samples() >= 100 or bpf.clock() - t0 > 10e9
   assert(alive(), "the target ended too soon")
 else
   local t0 = bpf.clock()
-  while alive() and bpf.clock() - t0 < 10e9 do bpf.run(0.05) end
+  while alive() and bpf.clock() - t0 < 20e9 do bpf.run(0.05) end
   assert(not alive(), "the target did not end")
 end
 
