@@ -798,8 +798,10 @@ int pl_compile(const char *src, size_t len, const struct pl_compile_opts *opts,
 		src = "", len = 0;
 	/* First of all: a hit forks no compiler, loads no kernel BTF and makes
 	 * no vmlinux.h. */
-	if (!cache_lookup(src, len, opts, &cache, res))
+	if (!cache_lookup(src, len, opts, &cache, res)) {
+		pl_cache_req__free(&cache);        /* its directory name */
 		return 0;
+	}
 	/* vmlinux.h costs a kernel BTF parse to make, even pruned: serve it
 	 * when the code may include it (directly or through <pktlua/...>). A
 	 * miss (say, a -I header including it) is caught below and retried
