@@ -15,14 +15,27 @@ local want = mode == "lib" and { "pl_lib_spin", "pl_lib_outer", "main" }
 
 local p = bpf.load [[
 #include <pktlua/stack.h>
+#include <bpf/usdt.bpf.h>
 PKTLUA_STACKS(stacks, 4096);
 PKTLUA_HASH(counts, struct pktlua_stack_key, __u64, 4096);
 PKTLUA_ARRAY(target, __u32, 1);
 
+PKTLUA_ARRAY(spinning, __u32, 1);
+
+/* The target's USDT probe pktlua_test:spin fires as its spin starts: only
+ * samples from then on count (not its start-up in ld.so, or a sanitizer's). */
+SEC("usdt") int BPF_USDT(spin_starts)
+{
+	__u32 zero = 0, tgid = bpf_get_current_pid_tgid() >> 32;
+	bpf_map_update_elem(&spinning, &zero, &tgid, BPF_ANY);
+	return 0;
+}
+
 SEC("perf_event") int sample(void *ctx)
 {
 	__u32 zero = 0, *want = bpf_map_lookup_elem(&target, &zero);
-	if (!want || (bpf_get_current_pid_tgid() >> 32) != *want)
+	__u32 *started = bpf_map_lookup_elem(&spinning, &zero);
+	if (!want || !started || (bpf_get_current_pid_tgid() >> 32) != *want || *started != *want)
 		return 0;
 	struct pktlua_stack_key k;
 	pktlua_stack_key(ctx, &stacks, &k, PKTLUA_STACK_USER);
@@ -30,7 +43,8 @@ SEC("perf_event") int sample(void *ctx)
 	return 0;
 }
 ]]
-p:attach { freq = 499 }
+p.progs.sample:attach { freq = 499 }
+p.progs.spin_starts:attach { binary = target, provider = "pktlua_test", name = "spin" }
 local spin = when == "alive" and 30000 or 500    -- ms of CPU time
 local h = assert(io.popen(("%s 50 %d %s >/dev/null 2>&1 & echo $!"):format(target, spin, mode)))
 local pid = math.tointeger(tonumber(h:read("l")))
