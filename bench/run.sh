@@ -87,3 +87,8 @@ if [ -x "$here/filter/run.sh" ]; then
 	echo
 	"$here/filter/run.sh"
 fi
+
+echo
+echo "## symbols"
+echo
+"$here/symbols/run.sh" "${LIST_RUNS:-5}"
