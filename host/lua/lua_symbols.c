@@ -215,8 +215,10 @@ static int read_stack(lua_State *L, struct state *st, int idx, lua_Integer id)
 		luaL_error(L, "map '%s' is not a stack-trace map (BPF_MAP_TYPE_STACK_TRACE)",
 			   bpf_map__name(map));
 	if (bpf_map__map_flags(map) & BPF_F_STACK_BUILD_ID)
-		luaL_error(L, "map '%s' holds build-id stacks (BPF_F_STACK_BUILD_ID): "
-			   "read it with symbols.build_id_frames", bpf_map__name(map));
+		luaL_error(L, "map '%s' holds build-id stacks (BPF_F_STACK_BUILD_ID), which "
+			   "pktlua.stack does not decode: use a stack map without the flag "
+			   "(<pktlua/stack.h>'s exit hook keeps the mappings of processes that "
+			   "exit)", bpf_map__name(map));
 	if (id < 0 || id > UINT32_MAX)
 		return -1;                      /* a failed bpf_get_stackid() */
 	if (st->vbuf_len < vsize) {

@@ -122,6 +122,22 @@ SEC("tracepoint/syscalls/sys_enter_openat") int opened(void *ctx)
   t.checkerr("not a stack-trace map", stack.kernel, p.maps.ids, 0)
 end
 
+function tests.build_id_stack_maps_are_refused_clearly()
+  local p <close> = bpf.load [[
+#include <pktlua/stack.h>
+struct {
+	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, 32 * 8);
+	__uint(max_entries, 16);
+	__uint(map_flags, BPF_F_STACK_BUILD_ID);
+} bids SEC(".maps");
+SEC("perf_event") int s(void *ctx) { return bpf_get_stackid(ctx, &bids, BPF_F_USER_STACK) < 0; }
+]]
+  t.checkerr("holds build-id stacks (BPF_F_STACK_BUILD_ID), which pktlua.stack does not decode",
+             stack.user, p.maps.bids, 0, 1)
+end
+
 local F = function(...) local r = {} for i, n in ipairs({...}) do r[i] = { addr = i, name = n, offset = i } end return r end
 
 function tests.folded_lines()
