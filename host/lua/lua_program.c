@@ -23,8 +23,9 @@
 
 
 struct pl_lua_prog {
-	struct bpf_program *prog;
+	struct bpf_program *prog;      /* libbpf's: freed with the Program's object */
 	struct pl_lua_program *owner;
+	char name[64];                 /* for messages once the Program is closed */
 };
 
 struct pl_lua_link {
@@ -302,12 +303,14 @@ static int link_tostring(lua_State *L)
 
 /* ---- Prog ----------------------------------------------------------------- */
 
+/* A Prog of a closed Program: PROG points into freed memory, so nothing
+ * but the copy of its name may be read. */
 static struct pl_lua_prog *check_prog(lua_State *L, int idx)
 {
 	struct pl_lua_prog *pr = luaL_checkudata(L, idx, PL_PROG_MT);
 
 	if (!pr->owner->obj)
-		luaL_error(L, "program '%s': its Program is closed", bpf_program__name(pr->prog));
+		luaL_error(L, "program '%s': its Program is closed", pr->name);
 	return pr;
 }
 
@@ -381,7 +384,7 @@ static int prog_run(lua_State *L)
 
 static int prog_index(lua_State *L)
 {
-	struct pl_lua_prog *pr = luaL_checkudata(L, 1, PL_PROG_MT);
+	struct pl_lua_prog *pr = check_prog(L, 1);
 	const char *k = luaL_checkstring(L, 2);
 
 	if (!strcmp(k, "attach"))
@@ -395,7 +398,7 @@ static int prog_index(lua_State *L)
 	else if (!strcmp(k, "type"))
 		lua_pushstring(L, prog_type_name(bpf_program__type(pr->prog)));
 	else if (!strcmp(k, "fd"))
-		lua_pushinteger(L, pr->owner->obj ? bpf_program__fd(pr->prog) : -1);
+		lua_pushinteger(L, bpf_program__fd(pr->prog));
 	else
 		lua_pushnil(L);
 	return 1;
@@ -405,8 +408,11 @@ static int prog_tostring(lua_State *L)
 {
 	struct pl_lua_prog *pr = luaL_checkudata(L, 1, PL_PROG_MT);
 
-	lua_pushfstring(L, "pktlua.Prog '%s' (%s)", bpf_program__name(pr->prog),
-			bpf_program__section_name(pr->prog));
+	if (!pr->owner->obj)
+		lua_pushfstring(L, "pktlua.Prog '%s' (closed)", pr->name);
+	else
+		lua_pushfstring(L, "pktlua.Prog '%s' (%s)", pr->name,
+				bpf_program__section_name(pr->prog));
 	return 1;
 }
 
@@ -507,6 +513,7 @@ void pl_lua_push_program(lua_State *L, struct bpf_object *obj, const char *name)
 		struct pl_lua_prog *pr = lua_newuserdatauv(L, sizeof(*pr), 1);
 		pr->prog = prog;
 		pr->owner = p;
+		snprintf(pr->name, sizeof(pr->name), "%s", bpf_program__name(prog));
 		luaL_setmetatable(L, PL_PROG_MT);
 		lua_pushvalue(L, pidx);
 		lua_setiuservalue(L, -2, 1);               /* ... prog: pins P */
