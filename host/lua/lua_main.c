@@ -68,7 +68,7 @@ static int load_tool(lua_State *L, const char *name)
 	lua_rawseti(L, -2, 0);
 	lua_pop(L, 1);
 	if (t.path[0])
-		return luaL_loadfile(L, t.path);
+		return luaL_loadfilex(L, t.path, "t");
 	/* As luaL_loadfile does: a first line starting with '#' (#!/usr/bin/env
 	 * pktlua) is skipped, its newline kept so line numbers stay right. */
 	const char *text = t.text;
@@ -80,7 +80,7 @@ static int load_tool(lua_State *L, const char *name)
 	}
 	char chunk[PL_TOOL_NAME_MAX + 8];
 	snprintf(chunk, sizeof(chunk), "=%s.lua", t.name);
-	return luaL_loadbuffer(L, text, len, chunk);
+	return luaL_loadbufferx(L, text, len, chunk, "t");
 }
 
 /* Everything that may raise runs in here, under lua_pcall. */
@@ -89,6 +89,7 @@ static int pmain(lua_State *L)
 	const struct pl_cli *cli = lua_touserdata(L, 1);
 
 	luaL_openlibs(L);
+	pl_lua_text_only(L);
 	pl_lua_preload_stdlib(L);
 	luaL_requiref(L, "pktlua", luaopen_pktlua, 0);      /* pktlua */
 	/* --json: stdlib printers (pktlua.hist, ...) and scripts check
@@ -106,11 +107,17 @@ static int pmain(lua_State *L)
 
 	int status = LUA_OK;
 	if (cli->code) {
-		status = luaL_loadbuffer(L, cli->code, strlen(cli->code), "=(command line)");
+		status = luaL_loadbufferx(L, cli->code, strlen(cli->code), "=(command line)", "t");
 		if (status == LUA_OK)
 			status = pl_lua_docall(L, 0, 0);
 	} else if (cli->script) {
-		status = cli->tool ? load_tool(L, cli->script) : luaL_loadfile(L, cli->script);
+		status = cli->tool ? load_tool(L, cli->script) : luaL_loadfilex(L, cli->script, "t");
+		if (status == LUA_ERRSYNTAX && strstr(lua_tostring(L, -1), "attempt to load a binary chunk")) {
+			/* Bytecode is not verified by Lua: a crafted chunk crashes it. */
+			lua_pop(L, 1);
+			lua_pushfstring(L, "%s: a precompiled (binary) Lua chunk: pktlua runs "
+					"scripts as text only", cli->script);
+		}
 		if (status == LUA_OK) {
 			luaL_checkstack(L, cli->script_argc + 1, "too many arguments to script");
 			for (int i = 0; i < cli->script_argc; i++)

@@ -103,7 +103,7 @@ static int load_chunk(lua_State *L, struct repl *r)
 	if (!chunk)
 		return -1;
 	const char *ret = lua_pushfstring(L, "return %s;", chunk);  /* ret */
-	status = luaL_loadbuffer(L, ret, strlen(ret), "=stdin");    /* ret fn|err */
+	status = luaL_loadbufferx(L, ret, strlen(ret), "=stdin", "t"); /* ret fn|err */
 	lua_remove(L, -2);                                            /* fn|err */
 	if (status == LUA_OK) {
 		remember(r, chunk);
@@ -112,7 +112,7 @@ static int load_chunk(lua_State *L, struct repl *r)
 	}
 	lua_pop(L, 1);
 	for (;;) {
-		status = luaL_loadbuffer(L, chunk, strlen(chunk), "=stdin");
+		status = luaL_loadbufferx(L, chunk, strlen(chunk), "=stdin", "t");
 		if (!incomplete(L, status))
 			break;
 		char *more = read_line(r, false);
