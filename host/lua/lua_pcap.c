@@ -80,11 +80,12 @@ static int reader_next(lua_State *L)
 	lua_pushinteger(L, pkt.caplen);
 	lua_setfield(L, -2, "caplen");
 	/* Seconds and fraction apart: one division of ts_ns would round. */
-	lua_pushnumber(L, (lua_Number)(pkt.ts_ns / 1000000000) +
-			  (lua_Number)(pkt.ts_ns % 1000000000) / 1e9);
+	lua_pushnumber(L, (lua_Number)pkt.ts_sec + (lua_Number)pkt.ts_nsec / 1e9);
 	lua_setfield(L, -2, "ts");
-	lua_pushinteger(L, pkt.ts_ns);
-	lua_setfield(L, -2, "ts_ns");
+	if (pkt.ts_ns_ok) {                /* absent past 2262: no integer holds it */
+		lua_pushinteger(L, pkt.ts_ns);
+		lua_setfield(L, -2, "ts_ns");
+	}
 	return 1;
 }
 
@@ -122,22 +123,38 @@ static struct lwriter *check_writer(lua_State *L)
 	return lw;
 }
 
-static int64_t now_ns(void)
+struct ts { int64_t sec; uint32_t nsec; };
+
+static struct ts now_ts(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+	return (struct ts){ ts.tv_sec, (uint32_t)ts.tv_nsec };
 }
 
 /* A timestamp argument: an integer or float number of seconds. */
-static int64_t check_ts(lua_State *L, int idx)
+static struct ts check_ts(lua_State *L, int idx)
 {
 	if (lua_isinteger(L, idx))
-		return (int64_t)lua_tointeger(L, idx) * 1000000000;
+		return (struct ts){ lua_tointeger(L, idx), 0 };
 	/* Whole seconds apart: s * 1e9 in a double would round the fraction. */
 	lua_Number s = luaL_checknumber(L, idx), whole = floor(s);
-	return (int64_t)whole * 1000000000 + (int64_t)llround((s - whole) * 1e9);
+	luaL_argcheck(L, whole >= -0x1p62 && whole < 0x1p62, idx, "timestamp out of range");
+	int64_t ns = (int64_t)llround((s - whole) * 1e9);     /* 0 .. 1e9 */
+	return (struct ts){ (int64_t)whole + ns / 1000000000, (uint32_t)(ns % 1000000000) };
+}
+
+/* A packet table's ts_ns: nanoseconds, any integer. */
+static struct ts ns_ts(lua_Integer ns)
+{
+	int64_t sec = ns / 1000000000, frac = ns % 1000000000;
+
+	if (frac < 0) {
+		frac += 1000000000;
+		sec--;
+	}
+	return (struct ts){ sec, (uint32_t)frac };
 }
 
 /* w:write(bytes [, ts, origlen]) or w:write(pkt) with a table as pcap.read
@@ -147,7 +164,7 @@ static int writer_write(lua_State *L)
 	struct lwriter *lw = check_writer(L);
 	const char *data;
 	size_t len;
-	int64_t ts = 0;
+	struct ts ts;
 	lua_Integer origlen = 0;
 
 	if (lua_istable(L, 2)) {
@@ -155,21 +172,21 @@ static int writer_write(lua_State *L)
 		data = lua_tolstring(L, -1, &len);
 		luaL_argexpected(L, data && lua_type(L, -1) == LUA_TSTRING, 2, "packet with a 'data' string");
 		if (lua_getfield(L, 2, "ts_ns") == LUA_TNUMBER && lua_isinteger(L, -1))
-			ts = lua_tointeger(L, -1);
+			ts = ns_ts(lua_tointeger(L, -1));
 		else if (lua_getfield(L, 2, "ts") != LUA_TNIL)
 			ts = check_ts(L, lua_gettop(L));
 		else
-			ts = now_ns();
+			ts = now_ts();
 		if (lua_getfield(L, 2, "len") != LUA_TNIL)
 			origlen = luaL_checkinteger(L, -1);
 	} else {
 		data = luaL_checklstring(L, 2, &len);
-		ts = lua_isnoneornil(L, 3) ? now_ns() : check_ts(L, 3);
+		ts = lua_isnoneornil(L, 3) ? now_ts() : check_ts(L, 3);
 		origlen = luaL_optinteger(L, 4, 0);
 	}
 	luaL_argcheck(L, len <= UINT32_MAX, 2, "packet too long");
 	luaL_argcheck(L, origlen >= 0 && origlen <= UINT32_MAX, 4, "original length out of range");
-	if (pl_pcap_writer__write(lw->w, data, (uint32_t)len, (uint32_t)origlen, ts))
+	if (pl_pcap_writer__write_ts(lw->w, data, (uint32_t)len, (uint32_t)origlen, ts.sec, ts.nsec))
 		return luaL_error(L, "pcap writer: cannot write: %s", strerror(EIO));
 	lua_settop(L, 1);
 	return 1;                                               /* w, for chaining */

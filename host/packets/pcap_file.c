@@ -91,6 +91,30 @@ struct pl_pcap_reader *pl_pcap_reader__open(const char *file, char *err, size_t 
 	return r;
 }
 
+#define NS 1000000000
+
+/* The time of a record as libpcap gives it, whatever the file says: a
+ * pcapng timestamp is 64 bits of any unit (libpcap's seconds may be near
+ * 2^64 / 10^9 or wrap negative), a pcap record's fraction is 32 bits that
+ * libpcap scales up (4e12 ns is possible). Normalized without overflow. */
+static void set_time(struct pl_pcap_pkt *pkt, int64_t sec, int64_t frac)
+{
+	int64_t carry = frac / NS, ns;
+
+	frac %= NS;
+	if (frac < 0) {
+		frac += NS;
+		carry--;
+	}
+	if (__builtin_add_overflow(sec, carry, &sec))
+		sec = carry > 0 ? INT64_MAX : INT64_MIN;
+	pkt->ts_sec = sec;
+	pkt->ts_nsec = (uint32_t)frac;
+	pkt->ts_ns_ok = !__builtin_mul_overflow(sec, (int64_t)NS, &ns) &&
+			!__builtin_add_overflow(ns, frac, &ns);
+	pkt->ts_ns = pkt->ts_ns_ok ? ns : sec < 0 ? INT64_MIN : INT64_MAX;
+}
+
 int pl_pcap_reader__next(struct pl_pcap_reader *r, struct pl_pcap_pkt *pkt)
 {
 	struct pcap_pkthdr *hdr;
@@ -109,7 +133,7 @@ int pl_pcap_reader__next(struct pl_pcap_reader *r, struct pl_pcap_pkt *pkt)
 	pkt->data = data;
 	pkt->caplen = hdr->caplen;
 	pkt->len = hdr->len < hdr->caplen ? hdr->caplen : hdr->len;
-	pkt->ts_ns = (int64_t)hdr->ts.tv_sec * 1000000000 + hdr->ts.tv_usec;   /* usec field holds ns */
+	set_time(pkt, hdr->ts.tv_sec, hdr->ts.tv_usec);   /* the usec field holds ns */
 	return 1;
 }
 
@@ -170,13 +194,21 @@ fail:
 int pl_pcap_writer__write(struct pl_pcap_writer *w, const void *data, uint32_t caplen,
 			  uint32_t origlen, int64_t ts_ns)
 {
-	struct pcap_pkthdr hdr;
-	int64_t sec = ts_ns / 1000000000, frac = ts_ns % 1000000000;
+	int64_t sec = ts_ns / NS, frac = ts_ns % NS;
 
 	if (frac < 0) {           /* before 1970: keep the fraction positive */
-		frac += 1000000000;
+		frac += NS;
 		sec--;
 	}
+	return pl_pcap_writer__write_ts(w, data, caplen, origlen, sec, (uint32_t)frac);
+}
+
+int pl_pcap_writer__write_ts(struct pl_pcap_writer *w, const void *data, uint32_t caplen,
+			     uint32_t origlen, int64_t sec, uint32_t nsec)
+{
+	struct pcap_pkthdr hdr;
+	uint32_t frac = nsec % NS;
+
 	hdr.ts.tv_sec = (time_t)sec;
 	hdr.ts.tv_usec = (suseconds_t)(w->nano ? frac : frac / 1000);
 	hdr.len = origlen > caplen ? origlen : caplen;

@@ -23,7 +23,12 @@ struct pl_pcap_pkt {
 	const uint8_t *data;
 	uint32_t caplen;     /* bytes in DATA */
 	uint32_t len;        /* length on the wire (>= caplen when cut) */
-	int64_t ts_ns;       /* nanoseconds since the epoch */
+	int64_t ts_sec;      /* the time: seconds since the epoch */
+	uint32_t ts_nsec;    /* and nanoseconds, 0 to 999,999,999 */
+	/* The time in nanoseconds since the epoch when it fits in 64 bits
+	 * (1677 to 2262; ts_ns_ok), else saturated: a file may say anything. */
+	int64_t ts_ns;
+	bool ts_ns_ok;
 };
 
 /* Open FILE (pcap or pcapng, any timestamp precision). */
@@ -62,6 +67,10 @@ struct pl_pcap_writer *pl_pcap_writer__open(const char *file, const struct pl_pc
  * Returns 0 or -errno (write errors are reported at close at the latest). */
 int pl_pcap_writer__write(struct pl_pcap_writer *w, const void *data, uint32_t caplen,
 			  uint32_t origlen, int64_t ts_ns);
+/* The same with the time as seconds and nanoseconds (any time a reader
+ * hands out; NSEC is taken modulo one second). */
+int pl_pcap_writer__write_ts(struct pl_pcap_writer *w, const void *data, uint32_t caplen,
+			     uint32_t origlen, int64_t sec, uint32_t nsec);
 uint64_t pl_pcap_writer__count(const struct pl_pcap_writer *w);
 /* Flush and close; returns 0 or -errno of a failed write or flush. */
 int pl_pcap_writer__close(struct pl_pcap_writer *w);

@@ -240,7 +240,8 @@ int pl_replay_file(int prog_fd, enum bpf_prog_type type, const char *file,
 		}
 		bool kept = pl_replay_kept(type, rv);
 		if (w && kept != o.keep_drop) {
-			if (pl_pcap_writer__write(w, pkt.data, pkt.caplen, pkt.len, pkt.ts_ns)) {
+			if (pl_pcap_writer__write_ts(w, pkt.data, pkt.caplen, pkt.len, pkt.ts_sec,
+						     pkt.ts_nsec)) {
 				snprintf(err, errlen, "%s: cannot write: %s", o.out, strerror(EIO));
 				ret = -EIO;
 				goto out;

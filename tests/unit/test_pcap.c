@@ -108,25 +108,31 @@ static void test_truncated_and_corrupt(void)
  * if_tsresol), one enhanced packet block. */
 static void put32(FILE *f, uint32_t v) { fwrite(&v, 4, 1, f); }
 
-static void test_pcapng(void)
+/* One Ethernet interface with if_tsresol RESOL, one packet at time TS. */
+static void write_pcapng(const char *file, uint8_t resol, uint64_t ts)
 {
-	const char *file = tmpfile_named("x.pcapng");
 	FILE *f = fopen(file, "wb");
-	struct pl_pcap_pkt pkt;
-	uint64_t ts = 1700000000123456789ULL;
 
 	put32(f, 0x0a0d0d0a); put32(f, 28); put32(f, 0x1a2b3c4d);
 	put32(f, 0x00000001); put32(f, 0xffffffff); put32(f, 0xffffffff); put32(f, 28);
-	/* IDB: linktype 1, snaplen 0, option if_tsresol (9) = 9, end of options */
+	/* IDB: linktype 1, snaplen 0, option if_tsresol (9) = RESOL, end of options */
 	put32(f, 1); put32(f, 32); put32(f, 1); put32(f, 0);
-	put32(f, 9 | 1 << 16); put32(f, 9); put32(f, 0); put32(f, 32);
+	put32(f, 9 | 1 << 16); put32(f, resol); put32(f, 0); put32(f, 32);
 	/* EPB with 60 bytes of data */
 	put32(f, 6); put32(f, 32 + 60); put32(f, 0);
 	put32(f, (uint32_t)(ts >> 32)); put32(f, (uint32_t)ts); put32(f, 60); put32(f, 60);
 	fwrite(frame, 60, 1, f);
 	put32(f, 32 + 60);
 	fclose(f);
+}
 
+static void test_pcapng(void)
+{
+	const char *file = tmpfile_named("x.pcapng");
+	struct pl_pcap_pkt pkt;
+	uint64_t ts = 1700000000123456789ULL;
+
+	write_pcapng(file, 9, ts);
 	struct pl_pcap_reader *r = pl_pcap_reader__open(file, err, sizeof(err));
 	CHECK_MSG(r, "%s", err);
 	if (!r)
@@ -134,8 +140,60 @@ static void test_pcapng(void)
 	CHECK(pl_pcap_reader__next(r, &pkt) == 1);
 	CHECK(pkt.caplen == 60 && !memcmp(pkt.data, frame, 60));
 	CHECK_MSG(pkt.ts_ns == (int64_t)ts, "%lld", (long long)pkt.ts_ns);
+	CHECK(pkt.ts_ns_ok && pkt.ts_sec == 1700000000 && pkt.ts_nsec == 123456789);
 	CHECK(pl_pcap_reader__next(r, &pkt) == 0);
 	pl_pcap_reader__close(r);
+}
+
+/* Times no 64-bit nanosecond count holds (a signed overflow UBSan caught):
+ * the reader hands out seconds and nanoseconds as the file says, as
+ * tcpdump prints them, and says ts_ns does not fit. */
+static void test_time_range(void)
+{
+	const char *file = tmpfile_named("far.pcapng");
+	struct pl_pcap_pkt pkt;
+	struct { uint8_t resol; uint64_t ts; int64_t sec; uint32_t nsec; } cases[] = {
+		{ 9, UINT64_MAX, 18446744073LL, 709551615 },          /* year 2554 */
+		{ 9, 9223372036854775807ULL, 9223372036LL, 854775807 }, /* 2262, fits */
+		{ 6, 1ULL << 62, 4611686018427LL, 387904000 },
+		{ 0, 1ULL << 40, 1LL << 40, 0 },                      /* whole seconds */
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		write_pcapng(file, cases[i].resol, cases[i].ts);
+		struct pl_pcap_reader *r = pl_pcap_reader__open(file, err, sizeof(err));
+		CHECK_MSG(r, "%s", err);
+		if (!r)
+			return;
+		CHECK(pl_pcap_reader__next(r, &pkt) == 1);
+		CHECK_MSG(pkt.ts_sec == cases[i].sec && pkt.ts_nsec == cases[i].nsec,
+			  "case %zu: %lld.%09u", i, (long long)pkt.ts_sec, pkt.ts_nsec);
+		bool fits = i == 1;
+		CHECK_MSG(pkt.ts_ns_ok == fits, "case %zu", i);
+		if (fits)
+			CHECK(pkt.ts_ns == (int64_t)cases[i].ts);
+		pl_pcap_reader__close(r);
+	}
+
+	/* A pcap record whose microseconds field is 0xffffffff: libpcap reads
+	 * it as -1 and scales it to -1000 ns; the time is normalized. */
+	file = tmpfile_named("usec.pcap");
+	write_file(file, false);
+	FILE *f = fopen(file, "r+b");
+	CHECK(f && fseek(f, 24 + 4, SEEK_SET) == 0);
+	if (f) {
+		put32(f, 0xffffffff);
+		fclose(f);
+	}
+	struct pl_pcap_reader *r = pl_pcap_reader__open(file, err, sizeof(err));
+	CHECK_MSG(r, "%s", err);
+	if (r) {
+		CHECK(pl_pcap_reader__next(r, &pkt) == 1);
+		CHECK_MSG(pkt.ts_sec == 1699999999 && pkt.ts_nsec == 999999000,
+			  "%lld.%09u", (long long)pkt.ts_sec, pkt.ts_nsec);
+		CHECK(pkt.ts_ns_ok);
+		pl_pcap_reader__close(r);
+	}
 }
 
 static void test_to_ether(void)
@@ -175,6 +233,7 @@ int main(void)
 	RUN(test_roundtrip);
 	RUN(test_truncated_and_corrupt);
 	RUN(test_pcapng);
+	RUN(test_time_range);
 	RUN(test_to_ether);
 	char cmd[300];
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
