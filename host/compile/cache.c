@@ -241,16 +241,35 @@ char *pl_cache_entry_path(const char *dir, const unsigned char key[PL_SHA256_LEN
 
 /* --- files ----------------------------------------------------------------- */
 
+/* PATH opened for reading if it is a regular file: a FIFO where an entry
+ * or a header should be would block the run forever (opening it does not
+ * wait, with O_NONBLOCK), a device would be read without end. Returns the
+ * fd or -errno (-EINVAL: not a regular file). */
+static int open_regular(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	struct stat st;
+
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+		int err = S_ISREG(st.st_mode) ? -errno : -EINVAL;
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
 /* SHA-256 of the file at PATH; 0 or a negative errno. */
 static int hash_file(const char *path, unsigned char out[PL_SHA256_LEN])
 {
 	unsigned char buf[65536];
 	struct pl_sha256 s;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = open_regular(path);
 	ssize_t n;
 
 	if (fd < 0)
-		return -errno;
+		return fd;
 	pl_sha256_init(&s);
 	while ((n = read(fd, buf, sizeof(buf))) != 0) {
 		if (n < 0 && errno == EINTR)
@@ -271,13 +290,13 @@ static int hash_file(const char *path, unsigned char out[PL_SHA256_LEN])
 /* The whole file at PATH, malloc'd; 0 or a negative errno. */
 static int read_file(const char *path, unsigned char **data, size_t *len)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC), err = 0;
+	int fd = open_regular(path), err = 0;
 	unsigned char *buf = NULL;
 	struct stat st;
 	size_t got = 0;
 
 	if (fd < 0)
-		return -errno;
+		return fd;
 	if (fstat(fd, &st)) {
 		err = -errno;
 		goto out;
@@ -347,7 +366,8 @@ int pl_cache_read(const char *path, const unsigned char key[PL_SHA256_LEN],
 
 	err = read_file(path, &buf, &len);
 	if (err) {
-		snprintf(why, whylen, "%s", err == -ENOENT ? "no entry" : strerror(-err));
+		snprintf(why, whylen, "%s", err == -ENOENT ? "no entry" : err == -EINVAL ?
+			 "the entry is not a regular file" : strerror(-err));
 		return err;
 	}
 	err = -EBADMSG;
@@ -399,7 +419,8 @@ int pl_cache_read(const char *path, const unsigned char key[PL_SHA256_LEN],
 		dep[plen] = '\0';
 		int herr = hash_file(dep, sum);
 		if (herr) {
-			snprintf(why, whylen, "%s: %s", dep, strerror(-herr));
+			snprintf(why, whylen, "%s: %s", dep, herr == -EINVAL ? "not a regular file" :
+				 strerror(-herr));
 			err = -ESTALE;
 			goto out;
 		}

@@ -11,7 +11,7 @@
 # A hit is proven twice: with PKTLUA_CC_SHIM naming a file that does not
 # exist, only a run that never starts the compiler can succeed.
 #
-# MODES: hit define source header corrupt truncate nocache maps concurrent
+# MODES: hit define source header corrupt truncate fifo nocache maps concurrent
 set -u
 mode=${1:?usage: cache_case.sh MODE}
 : "${PKTLUA:?PKTLUA must name the pktlua binary}"
@@ -143,6 +143,16 @@ corrupt | truncate)
   run PKTLUA_CC_SHIM=$no_shim -- probe.lua 5
   expect_hit
   [ "$(result)" = "$first" ] || fail "the rebuilt entry gave '$(result)'"
+  ;;
+fifo)
+  # A FIFO where the entry should be: opening it must not wait for a
+  # writer (the run blocked forever); it is a miss, and replaced.
+  rm "$entry" && mkfifo "$entry"
+  run -- probe.lua 5
+  expect_miss "the entry is not a regular file"
+  [ -f "$entry" ] || fail "the FIFO was not replaced by an entry"
+  run PKTLUA_CC_SHIM=$no_shim -- probe.lua 5
+  expect_hit
   ;;
 nocache)
   before=$(stat -c '%i %Y %s' "$entry")
