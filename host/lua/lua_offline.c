@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -45,20 +46,35 @@ struct pl_offline_target {
 
 static struct {
 	const char *file;
+	struct pl_pcap_reader *reader;       /* opened once (a FIFO works), until replayed */
 	struct pl_offline_target *targets;   /* in bind order */
 	bool replaying, replayed;
 	unsigned warned;
 } offline;
 
+static int offline_gc(lua_State *L)
+{
+	(void)L;
+	pl_pcap_reader__close(offline.reader);
+	offline.reader = NULL;
+	return 0;
+}
+
 void pl_lua_offline_open(lua_State *L, const char *file)
 {
 	char err[512], lbuf[32];
-	struct pl_pcap_reader *r = pl_pcap_reader__open(file, err, sizeof(err));
 
-	if (!r)
+	/* Closed with the Lua state if no bpf.run() replays it. */
+	lua_newuserdatauv(L, 1, 0);
+	lua_newtable(L);
+	lua_pushcfunction(L, offline_gc);
+	lua_setfield(L, -2, "__gc");
+	lua_setmetatable(L, -2);
+	lua_setfield(L, LUA_REGISTRYINDEX, "pktlua.offline");
+	offline.reader = pl_pcap_reader__open(file, err, sizeof(err));
+	if (!offline.reader)
 		luaL_error(L, "--pcap: %s", err);
-	int linktype = pl_pcap_reader__linktype(r);
-	pl_pcap_reader__close(r);
+	int linktype = pl_pcap_reader__linktype(offline.reader);
 	if (!pl_pcap_ether_capable(linktype))
 		luaL_error(L, "--pcap: %s: link type %s is not supported (Ethernet, raw IP, "
 			   "LINUX_SLL and LINUX_SLL2 are)", file,
@@ -276,14 +292,19 @@ static void summary(uint64_t packets, uint64_t short_pkts, uint64_t bad_link, bo
 	pl_log(PL_LOG_WARN, "%s", line);
 }
 
-/* Count the packets of the file, for the progress line (terminal only). */
+/* Count the packets of the file, for the progress line (terminal only): a
+ * regular file can be read twice, a FIFO cannot (no total then). */
 static uint64_t count_packets(void)
 {
 	char err[512];
-	struct pl_pcap_reader *r = pl_pcap_reader__open(offline.file, err, sizeof(err));
+	struct stat st;
+	struct pl_pcap_reader *r;
 	struct pl_pcap_pkt pkt;
 	uint64_t n = 0;
 
+	if (stat(offline.file, &st) || !S_ISREG(st.st_mode))
+		return 0;
+	r = pl_pcap_reader__open(offline.file, err, sizeof(err));
 	if (!r)
 		return 0;
 	while (pl_pcap_reader__next(r, &pkt) > 0)
@@ -346,9 +367,8 @@ static enum pl_offline_end do_replay(struct pl_loop *loop, char *err, size_t err
 
 	if (tty)
 		total = count_packets();
-	r = pl_pcap_reader__open(offline.file, err, errlen);
-	if (!r)
-		return PL_OFFLINE_ERROR;
+	r = offline.reader;
+	offline.reader = NULL;
 	int linktype = pl_pcap_reader__linktype(r);
 	size_t snap = pl_pcap_reader__snaplen(r);
 	size_t bufsize = (snap ? snap : 262144) + PL_PCAP_ETHER_GROWTH + ETH_HLEN;

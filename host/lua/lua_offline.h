@@ -21,7 +21,8 @@ enum pl_offline_end {
 	PL_OFFLINE_SIGNAL,    /* SIGINT/SIGTERM during the replay */
 	PL_OFFLINE_ERROR,     /* unreadable or corrupt file: message in ERR */
 };
-/* Check FILE (it opens, its link type can become Ethernet) and use it;
+/* Open FILE, once (a FIFO or a pipe works), check that its link type can
+ * become Ethernet, and use it;
  * raises an error naming the file otherwise. */
 void pl_lua_offline_open(lua_State *L, const char *file);
 const char *pl_lua_offline_file(void);        /* NULL without --pcap */

@@ -11,6 +11,7 @@
  * The file work is plain C (pcap_file.c, replay.c); this file only converts. */
 #include "lua/lua_pcap.h"
 
+#include "base/log.h"
 #include "lua/lua_program.h"
 #include "packets/filter.h"
 #include "packets/pcap_file.h"
@@ -20,6 +21,7 @@
 #include <bpf/libbpf.h>
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -28,7 +30,7 @@
 #define WRITER_MT "pktlua.PcapWriter"
 
 struct lreader { struct pl_pcap_reader *r; };
-struct lwriter { struct pl_pcap_writer *w; };
+struct lwriter { struct pl_pcap_writer *w; char file[256]; };
 
 /* ---- reading -------------------------------------------------------------- */
 
@@ -186,12 +188,15 @@ static int writer_write(lua_State *L)
 	}
 	luaL_argcheck(L, len <= UINT32_MAX, 2, "packet too long");
 	luaL_argcheck(L, origlen >= 0 && origlen <= UINT32_MAX, 4, "original length out of range");
-	if (pl_pcap_writer__write_ts(lw->w, data, (uint32_t)len, (uint32_t)origlen, ts.sec, ts.nsec))
-		return luaL_error(L, "pcap writer: cannot write: %s", strerror(EIO));
+	int err = pl_pcap_writer__write_ts(lw->w, data, (uint32_t)len, (uint32_t)origlen, ts.sec,
+					   ts.nsec);
+	if (err)
+		return luaL_error(L, "pcap writer: %s: cannot write: %s", lw->file, strerror(-err));
 	lua_settop(L, 1);
 	return 1;                                               /* w, for chaining */
 }
 
+/* w:close() and a <close> variable: a write error raises. */
 static int writer_close(lua_State *L)
 {
 	struct lwriter *lw = luaL_checkudata(L, 1, WRITER_MT);
@@ -199,7 +204,7 @@ static int writer_close(lua_State *L)
 
 	lw->w = NULL;
 	if (err)
-		return luaL_error(L, "pcap writer: cannot write: %s", strerror(-err));
+		return luaL_error(L, "pcap writer: %s: cannot write: %s", lw->file, strerror(-err));
 	return 0;
 }
 
@@ -207,9 +212,11 @@ static int writer_close(lua_State *L)
 static int writer_gc(lua_State *L)
 {
 	struct lwriter *lw = luaL_checkudata(L, 1, WRITER_MT);
+	int err = pl_pcap_writer__close(lw->w);
 
-	pl_pcap_writer__close(lw->w);
 	lw->w = NULL;
+	if (err)
+		pl_log(PL_LOG_ERROR, "pcap writer: %s: cannot write: %s", lw->file, strerror(-err));
 	return 0;
 }
 
@@ -305,6 +312,7 @@ static int pcap_writer(lua_State *L)
 	}
 	struct lwriter *lw = lua_newuserdatauv(L, sizeof(*lw), 0);   /* W, closed */
 	lw->w = NULL;
+	snprintf(lw->file, sizeof(lw->file), "%s", file);
 	luaL_setmetatable(L, WRITER_MT);
 	lw->w = pl_pcap_writer__open(file, &o, err, sizeof(err));
 	if (!lw->w)
@@ -406,7 +414,7 @@ static const luaL_Reg writer_methods[] = {
 };
 
 static const luaL_Reg writer_meta[] = {
-	{"__close", writer_gc},
+	{"__close", writer_close},
 	{"__gc", writer_gc},
 	{"__index", NULL},
 	{"__tostring", writer_tostring},

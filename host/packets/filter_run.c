@@ -22,6 +22,7 @@
 #include "base/log.h"
 #include "bpf/loader.h"
 #include "compile/compiler.h"
+#include "packets/out_file.h"
 #include "packets/pcap_file.h"
 
 #include <bpf/bpf.h>
@@ -294,80 +295,47 @@ static int engine_run(struct engine *e, struct pl_filter_run_result *res, char *
 	return 0;
 }
 
-/* The file's timestamp precision, from its magic number: pcap files keep
- * theirs in the output; pcapng (a resolution per interface) and what cannot
- * be peeked at (stdin) are written in nanoseconds, which loses nothing. */
-static int file_precision(const char *file)
+/* The file's timestamp precision, from its magic number (its first 4
+ * bytes, as read): pcap files keep theirs in the output; pcapng (a
+ * resolution per interface) is written in nanoseconds, which loses nothing. */
+static int file_precision(uint32_t magic)
 {
-	unsigned char m[4];
-	uint32_t be, le;
-	FILE *f;
+	uint32_t swapped = __builtin_bswap32(magic);
 
-	if (!strcmp(file, "-") || !(f = fopen(file, "rb")))
-		return PCAP_TSTAMP_PRECISION_NANO;
-	size_t n = fread(m, 1, 4, f);
-	fclose(f);
-	if (n != 4)
-		return PCAP_TSTAMP_PRECISION_NANO;
-	be = (uint32_t)m[0] << 24 | m[1] << 16 | m[2] << 8 | m[3];
-	le = (uint32_t)m[3] << 24 | m[2] << 16 | m[1] << 8 | m[0];
-	if (be == 0xa1b2c3d4 || le == 0xa1b2c3d4 || be == 0xa1b2cd34 || le == 0xa1b2cd34)
+	if (magic == 0xa1b2c3d4 || swapped == 0xa1b2c3d4 ||
+	    magic == 0xa1b2cd34 || swapped == 0xa1b2cd34)    /* Kuznetzov's modified pcap */
 		return PCAP_TSTAMP_PRECISION_MICRO;
 	return PCAP_TSTAMP_PRECISION_NANO;
 }
 
-/* The output: a temporary file next to OUT, renamed over it on success. */
+/* The output (out_file.h): a temporary file beside OUT renamed over it on
+ * success, or OUT itself when it is a device, a FIFO, ... */
 struct output {
-	const char *path;
-	char *tmp;
+	struct pl_out o;
 	char *buf;               /* the FILE's buffer (as big as the reader's) */
 	pcap_t *dead;
-	pcap_dumper_t *d;
+	pcap_dumper_t *d;        /* writes to o.f; closed by pl_out_close */
 	bool micro;
 };
 
 static int output_open(struct output *o, const char *path, pcap_t *in, int precision,
 		       char *err, size_t errlen)
 {
-	mode_t mask;
-	FILE *f;
-	int fd;
+	int rc;
 
-	o->path = path;
 	o->micro = precision == PCAP_TSTAMP_PRECISION_MICRO;
-	if (asprintf(&o->tmp, "%s.XXXXXX", path) < 0) {
-		o->tmp = NULL;
-		snprintf(err, errlen, "%s: out of memory", path);
-		return -ENOMEM;
-	}
-	fd = mkstemp(o->tmp);
-	if (fd < 0) {
-		int e = errno;
-		snprintf(err, errlen, "%s: cannot create: %s", path, strerror(e));
-		free(o->tmp);
-		o->tmp = NULL;
-		return -e;
-	}
-	mask = umask(0);
-	umask(mask);
-	fchmod(fd, 0666 & ~mask);     /* as tcpdump -w creates it */
-	f = fdopen(fd, "wb");
-	if (!f) {
-		int e = errno;
-		close(fd);
-		snprintf(err, errlen, "%s: %s", path, strerror(e));
-		return -e;
-	}
+	rc = pl_out_open(&o->o, path, err, errlen);
+	if (rc)
+		return rc;
 	o->buf = malloc(PL_PCAP_READ_BUFFER);
 	if (o->buf)
-		setvbuf(f, o->buf, _IOFBF, PL_PCAP_READ_BUFFER);
+		setvbuf(o->o.f, o->buf, _IOFBF, PL_PCAP_READ_BUFFER);
 	o->dead = pcap_open_dead_with_tstamp_precision(pcap_datalink(in), pcap_snapshot(in),
 						       precision);
 	if (o->dead)
-		o->d = pcap_dump_fopen(o->dead, f);
+		o->d = pcap_dump_fopen(o->dead, o->o.f);
 	if (!o->d) {
 		snprintf(err, errlen, "%s: %s", path, o->dead ? pcap_geterr(o->dead) : "out of memory");
-		fclose(f);
 		return -EIO;
 	}
 	return 0;
@@ -386,33 +354,14 @@ static void output_write(struct output *o, const struct pcap_pkthdr *h, const ui
  * set); otherwise the temporary file is removed. */
 static int output_close(struct output *o, bool keep, char *err, size_t errlen)
 {
-	int rc = 0;
+	int rc = pl_out_close(&o->o, keep, err, errlen);
 
-	if (o->d) {
-		FILE *f = pcap_dump_file(o->d);
-		if (keep && (fflush(f) || ferror(f))) {
-			rc = -(errno ? errno : EIO);
-			snprintf(err, errlen, "%s: cannot write: %s", o->path, strerror(-rc));
-		}
-		pcap_dump_close(o->d);
-		o->d = NULL;
-	}
+	o->d = NULL;
 	free(o->buf);
 	o->buf = NULL;
 	if (o->dead)
 		pcap_close(o->dead);
 	o->dead = NULL;
-	if (o->tmp) {
-		if (keep && !rc && rename(o->tmp, o->path) < 0) {
-			rc = -errno;
-			snprintf(err, errlen, "%s: cannot rename %s to it: %s", o->path, o->tmp,
-				 strerror(-rc));
-		}
-		if (!keep || rc)
-			unlink(o->tmp);
-		free(o->tmp);
-		o->tmp = NULL;
-	}
 	return rc;
 }
 
@@ -481,12 +430,13 @@ int pl_filter_run(const char *expr, const char *file, const struct pl_filter_run
 	bool looped = false;
 	uint64_t t0 = now_ns();
 	char *readbuf;
+	uint32_t magic = 0;
 	pcap_t *p;
 	int rc = 0;
 
 	memset(res, 0, sizeof(*res));
 	res->linktype = -1;
-	p = pl_pcap_open_offline(file, &readbuf, err, errlen);
+	p = pl_pcap_open_offline(file, &readbuf, &magic, err, errlen);
 	if (!p)
 		return -errno;
 	res->linktype = pcap_datalink(p);
@@ -494,7 +444,7 @@ int pl_filter_run(const char *expr, const char *file, const struct pl_filter_run
 	if (rc)
 		goto out;
 	if (o.out) {
-		rc = output_open(&r.out, o.out, p, file_precision(file), err, errlen);
+		rc = output_open(&r.out, o.out, p, file_precision(magic), err, errlen);
 		if (rc)
 			goto out;
 	}
@@ -543,7 +493,7 @@ int pl_filter_run(const char *expr, const char *file, const struct pl_filter_run
 		rc = -EIO;
 	}
 out:
-	if (r.out.tmp) {
+	if (r.out.o.path) {
 		/* A cut file or unrunnable packets keep what was matched, as
 		 * tcpdump -w keeps what it read; a failure before the loop
 		 * leaves nothing. */
@@ -569,7 +519,7 @@ char *pl_filter_run_c(const char *expr, const char *file, char *err, size_t errl
 	pcap_t *p = NULL;
 	char *readbuf = NULL, *c;
 
-	if (file && !(p = pl_pcap_open_offline(file, &readbuf, err, errlen)))
+	if (file && !(p = pl_pcap_open_offline(file, &readbuf, NULL, err, errlen)))
 		return NULL;
 	c = translate(expr, p, PL_FILTER_PKT | PL_FILTER_BUF, err, errlen);
 	if (p) {

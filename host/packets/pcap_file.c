@@ -4,12 +4,15 @@
  * (libpcap scales microsecond files up), so one timestamp type serves pcap
  * and pcapng alike and nothing is lost between reading and writing. */
 #include "packets/pcap_file.h"
+#include "packets/out_file.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pcap/pcap.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 struct pl_pcap_reader {
 	pcap_t *pcap;
@@ -21,7 +24,8 @@ struct pl_pcap_reader {
 
 struct pl_pcap_writer {
 	pcap_t *dead;          /* carries link type, snap length, precision */
-	pcap_dumper_t *dumper;
+	struct pl_out out;     /* the file (written through links, devices, FIFOs) */
+	pcap_dumper_t *dumper; /* writes to out.f; closed by pl_out_close */
 	uint32_t snaplen;
 	bool nano;
 	uint64_t count;
@@ -29,36 +33,121 @@ struct pl_pcap_writer {
 
 /* ---- reader --------------------------------------------------------------- */
 
+/* A capture is opened once, whatever it is: a FIFO or a <(...) pipe cannot
+ * be opened again or rewound. Its first bytes (the magic number) are read
+ * here, for the caller, then handed to libpcap ahead of the rest: a file
+ * that can seek is rewound, a pipe is read through a stdio cookie that
+ * replays them. */
+struct source {
+	int fd;
+	unsigned char head[4];
+	size_t nhead, off;
+};
+
+static ssize_t source_read(void *cookie, char *buf, size_t n)
+{
+	struct source *s = cookie;
+	ssize_t r;
+
+	if (s->off < s->nhead) {
+		size_t k = s->nhead - s->off < n ? s->nhead - s->off : n;
+		memcpy(buf, s->head + s->off, k);
+		s->off += k;
+		return (ssize_t)k;
+	}
+	do
+		r = read(s->fd, buf, n);
+	while (r < 0 && errno == EINTR);
+	return r;
+}
+
+static int source_close(void *cookie)
+{
+	struct source *s = cookie;
+	int rc = close(s->fd);
+
+	free(s);
+	return rc;
+}
+
+/* FILE ("-": a copy of standard input) as a stdio stream positioned at its
+ * start, its first 4 bytes in *MAGIC (0 when shorter). NULL, errno set. */
+static FILE *open_source(const char *file, uint32_t *magic)
+{
+	struct source *s = calloc(1, sizeof(*s));
+	FILE *f = NULL;
+	int e = 0;
+
+	if (!s)
+		return NULL;
+	s->fd = strcmp(file, "-") ? open(file, O_RDONLY | O_CLOEXEC) : fcntl(0, F_DUPFD_CLOEXEC, 3);
+	if (s->fd < 0) {
+		e = errno;
+		goto fail;
+	}
+	while (s->nhead < sizeof(s->head)) {
+		ssize_t r = read(s->fd, s->head + s->nhead, sizeof(s->head) - s->nhead);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			e = errno;             /* a directory: EISDIR */
+			goto fail;
+		}
+		if (r == 0)
+			break;
+		s->nhead += (size_t)r;
+	}
+	*magic = 0;
+	if (s->nhead == 4)
+		memcpy(magic, s->head, 4);
+	if (lseek(s->fd, 0, SEEK_SET) == 0) {
+		f = fdopen(s->fd, "rb");
+		if (!f) {
+			e = errno;
+			goto fail;
+		}
+		free(s);
+		return f;
+	}
+	f = fopencookie(s, "rb", (cookie_io_functions_t){ .read = source_read,
+							  .close = source_close });
+	if (f)
+		return f;
+	e = errno;
+fail:
+	if (s->fd >= 0)
+		close(s->fd);
+	free(s);
+	errno = e;
+	return NULL;
+}
+
 /* Why a FILE of our own: libpcap reads through stdio, and glibc's 4 KB
  * buffer made a 24 MB capture 6,135 read() calls, a third of what --filter's
  * batched run of it took; with 1 MB, 47. glibc ignores setvbuf's size
  * unless the caller gives the buffer, hence *BUF. */
-pcap_t *pl_pcap_open_offline(const char *file, char **buf, char *err, size_t errlen)
+pcap_t *pl_pcap_open_offline(const char *file, char **buf, uint32_t *magic, char *err,
+			     size_t errlen)
 {
 	char perr[PCAP_ERRBUF_SIZE] = "";
-	FILE *f = NULL;
+	uint32_t m;
+	FILE *f;
 	pcap_t *p;
 
 	*buf = NULL;
-	errno = 0;
-	if (strcmp(file, "-")) {
-		f = fopen(file, "rb");
-		if (!f) {
-			int e = errno;
-			snprintf(err, errlen, "%s: %s", file, strerror(e));
-			errno = e;
-			return NULL;
-		}
-		*buf = malloc(PL_PCAP_READ_BUFFER);
-		if (*buf)
-			setvbuf(f, *buf, _IOFBF, PL_PCAP_READ_BUFFER);
-		p = pcap_fopen_offline_with_tstamp_precision(f, PCAP_TSTAMP_PRECISION_NANO, perr);
-	} else {
-		p = pcap_open_offline_with_tstamp_precision(file, PCAP_TSTAMP_PRECISION_NANO, perr);
+	f = open_source(file, magic ? magic : &m);
+	if (!f) {
+		int e = errno;
+		snprintf(err, errlen, "%s: %s", file, strerror(e));
+		errno = e;
+		return NULL;
 	}
+	*buf = malloc(PL_PCAP_READ_BUFFER);
+	if (*buf)
+		setvbuf(f, *buf, _IOFBF, PL_PCAP_READ_BUFFER);
+	p = pcap_fopen_offline_with_tstamp_precision(f, PCAP_TSTAMP_PRECISION_NANO, perr);
 	if (!p) {
-		if (f)
-			fclose(f);           /* still ours when libpcap refuses it */
+		fclose(f);           /* still ours when libpcap refuses it */
 		free(*buf);
 		*buf = NULL;
 		/* libpcap's messages often start with the file name already. */
@@ -81,7 +170,7 @@ struct pl_pcap_reader *pl_pcap_reader__open(const char *file, char *err, size_t 
 		errno = ENOMEM;
 		return NULL;
 	}
-	r->pcap = pl_pcap_open_offline(file, &r->buf, err, errlen);
+	r->pcap = pl_pcap_open_offline(file, &r->buf, NULL, err, errlen);
 	if (!r->pcap) {
 		int e = errno;
 		pl_pcap_reader__close(r);
@@ -163,6 +252,7 @@ struct pl_pcap_writer *pl_pcap_writer__open(const char *file, const struct pl_pc
 {
 	struct pl_pcap_writer_opts o = opts ? *opts : (struct pl_pcap_writer_opts){0};
 	struct pl_pcap_writer *w = calloc(1, sizeof(*w));
+	int rc;
 
 	if (!w) {
 		snprintf(err, errlen, "%s: out of memory", file);
@@ -175,19 +265,25 @@ struct pl_pcap_writer *pl_pcap_writer__open(const char *file, const struct pl_pc
 			(int)w->snaplen, w->nano ? PCAP_TSTAMP_PRECISION_NANO : PCAP_TSTAMP_PRECISION_MICRO);
 	if (!w->dead) {
 		snprintf(err, errlen, "%s: cannot set up a capture of link type %d", file, o.linktype);
+		rc = -EINVAL;
 		goto fail;
 	}
-	w->dumper = pcap_dump_open(w->dead, file);
+	rc = pl_out_open(&w->out, file, err, errlen);
+	if (rc)
+		goto fail;
+	w->dumper = pcap_dump_fopen(w->dead, w->out.f);
 	if (!w->dumper) {
-		snprintf(err, errlen, "%s", pcap_geterr(w->dead));
-		if (!strstr(err, file))
-			snprintf(err, errlen, "%s: %s", file, pcap_geterr(w->dead));
+		snprintf(err, errlen, "%s: %s", file, pcap_geterr(w->dead));
+		rc = -EIO;
 		goto fail;
 	}
 	return w;
 fail:
-	pl_pcap_writer__close(w);
-	errno = EIO;
+	pl_out_close(&w->out, false, NULL, 0);   /* nothing left half-written */
+	if (w->dead)
+		pcap_close(w->dead);
+	free(w);
+	errno = -rc;
 	return NULL;
 }
 
@@ -213,9 +309,10 @@ int pl_pcap_writer__write_ts(struct pl_pcap_writer *w, const void *data, uint32_
 	hdr.ts.tv_usec = (suseconds_t)(w->nano ? frac : frac / 1000);
 	hdr.len = origlen > caplen ? origlen : caplen;
 	hdr.caplen = caplen > w->snaplen ? w->snaplen : caplen;
+	errno = 0;
 	pcap_dump((u_char *)w->dumper, &hdr, data);
-	if (ferror(pcap_dump_file(w->dumper)))
-		return -EIO;
+	if (ferror(w->out.f))
+		return errno ? -errno : -EIO;
 	w->count++;
 	return 0;
 }
@@ -228,11 +325,9 @@ int pl_pcap_writer__close(struct pl_pcap_writer *w)
 
 	if (!w)
 		return 0;
-	if (w->dumper) {
-		if (pcap_dump_flush(w->dumper) || ferror(pcap_dump_file(w->dumper)))
-			err = -EIO;
-		pcap_dump_close(w->dumper);
-	}
+	/* The dumper is the FILE (libpcap's pcap_dump_close only fcloses it):
+	 * pl_out_close flushes and closes it, then renames it into place. */
+	err = pl_out_close(&w->out, true, NULL, 0);
 	if (w->dead)
 		pcap_close(w->dead);
 	free(w);

@@ -35,13 +35,16 @@ struct pl_pcap_pkt {
 struct pl_pcap_reader *pl_pcap_reader__open(const char *file, char *err, size_t errlen);
 
 /* What pl_pcap_reader__open() opens with, for code that needs libpcap's own
- * handle (struct pcap is pcap_t): FILE ("-" is standard input) as a libpcap
- * handle with nanosecond timestamps, read through a PL_PCAP_READ_BUFFER
- * stdio buffer that is *BUF (free() it after pcap_close(); NULL for stdin).
+ * handle (struct pcap is pcap_t): FILE ("-" is standard input) opened once
+ * (a FIFO or a pipe works) as a libpcap handle with nanosecond timestamps,
+ * read through a PL_PCAP_READ_BUFFER stdio buffer that is *BUF (free() it
+ * after pcap_close()). MAGIC (may be NULL) gets the file's first 4 bytes as
+ * they are in memory order (0 when shorter): its own timestamp precision.
  * NULL with errno set and ERR naming the file and the reason. */
 #define PL_PCAP_READ_BUFFER (1u << 20)
 struct pcap;
-struct pcap *pl_pcap_open_offline(const char *file, char **buf, char *err, size_t errlen);
+struct pcap *pl_pcap_open_offline(const char *file, char **buf, uint32_t *magic, char *err,
+				  size_t errlen);
 /* The next packet: 1 and *PKT filled, 0 at the end of the file, or -EIO for
  * a truncated or corrupt file (the message, naming the file and the packet
  * number, is in pl_pcap_reader__error()). */
