@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <stdbool.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -119,8 +120,11 @@ static void helper(const struct fds *f, int hold_rd, int ready_wr)
 	if (write(ready_wr, &c, 1) != 1)
 		_exit(1);
 	close(ready_wr);
-	/* The caller's signals stay blocked here (its signalfd mask): a Ctrl-C
-	 * meant for pktlua does not cut the helper short. */
+	/* A Ctrl-C meant for pktlua (its process group's) does not cut the
+	 * helper short, nor runs pktlua's handlers in it. */
+	signal(SIGINT, SIG_IGN);
+	signal(SIGTERM, SIG_IGN);
+	signal(SIGPIPE, SIG_IGN);
 	while (poll(&p, 1, HELPER_WAIT_MS) < 0 && errno == EINTR)
 		;
 	for (size_t i = 0; i < f->nperf; i++)

@@ -7,9 +7,11 @@
 #include "packets/filter_run.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const char usage[] =
 	"usage: pktlua [options] script.lua [args...]\n"
@@ -64,6 +66,42 @@ static const char usage[] =
 	"The script gets its arguments in 'arg' (arg[0] is the script), as with lua.\n"
 	"Lua API: local bpf = require \"pktlua\"; see README.md.\n";
 
+/* Started with stdin, stdout or stderr closed (>&-): the next file we open
+ * would get that number, and print() would write into it (a capture, a
+ * cache entry). Hold the number with /dev/null opened the wrong way round,
+ * so using it fails (EBADF) as it would have: output lost is reported. */
+static void hold_std_fds(void)
+{
+	for (int fd = 0; fd <= 2; fd++) {
+		if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+			continue;
+		int n = open("/dev/null", fd == 0 ? O_WRONLY : O_RDONLY);
+		if (n >= 0 && n != fd) {
+			dup2(n, fd);
+			close(n);
+		}
+	}
+}
+
+static int stdout_errno;   /* why a flush of stdout failed */
+
+static void flush_stdout(void)
+{
+	errno = 0;
+	if ((fflush(stdout) || ferror(stdout)) && !stdout_errno)
+		stdout_errno = errno ? errno : EIO;
+}
+
+/* --filter and --filter-c: the count or the C on stdout must arrive. */
+static int stdout_status(int rc)
+{
+	flush_stdout();
+	if (!stdout_errno || stdout_errno == EPIPE)
+		return rc;
+	pl_log(PL_LOG_ERROR, "cannot write to stdout: %s", strerror(stdout_errno));
+	return rc ? rc : 1;
+}
+
 /* --filter: the count on stdout, details at -v, problems on stderr. A cut
  * file or packets that could not be run still print the count of what was
  * read, then the error (status 1). */
@@ -81,7 +119,7 @@ static int filter_main(const char *expr, const char *file, const char *out)
 	}
 	printf("%llu packet%s matched\n", (unsigned long long)res.matched,
 	       res.matched == 1 ? "" : "s");
-	fflush(stdout);
+	flush_stdout();
 	pl_log(PL_LOG_INFO, "%s: %llu packets read, %llu matched, in %llu batches, %llu not run; "
 	       "setup %.1f ms, run %.1f ms (%.0f packets/s)", file,
 	       (unsigned long long)res.packets, (unsigned long long)res.matched,
@@ -153,6 +191,8 @@ int main(int argc, char **argv)
 	const char *filter = NULL, *filter_c = NULL, *out = NULL;
 	bool cache = true;
 	int verbose = 0, i;
+
+	hold_std_fds();
 
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i];
@@ -284,7 +324,8 @@ int main(int argc, char **argv)
 			return 2;
 		}
 		pl_log_route_libbpf();
-		return filter ? filter_main(filter, cli.pcap, out) : filter_c_main(filter_c, cli.pcap);
+		return stdout_status(filter ? filter_main(filter, cli.pcap, out) :
+				     filter_c_main(filter_c, cli.pcap));
 	}
 	if (cli.tool) {
 		if (cli.code || cli.interactive) {

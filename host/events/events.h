@@ -11,7 +11,15 @@
  * a ring buffer is registered the set polls every ring buffer on the loop's
  * idle period (PL_EVENTS_POLL_MS). Their losses are what the BPF side counted
  * in the object's pktlua_lost map (keyed by the ring buffer's map id).
- * Perf buffers: the kernel reports losses itself; they are summed.
+ * Perf buffers: the kernel counts what it drops per CPU buffer (read with
+ * PERF_FORMAT_LOST: at once, not when the next record fits, which under a
+ * steady overload is never); where it cannot, its PERF_RECORD_LOST records.
+ *
+ * Bounded work: one read of a buffer hands out records for at most
+ * PL_EVENTS_SLICE_MS (and PL_EVENTS_BATCH records), then leaves the rest
+ * for the next turn of the loop (pl_loop__more), so however fast records
+ * come, the loop gets to its timers, its time limit, signals and
+ * bpf.stop() every few tens of milliseconds, and nothing is dropped for it.
  *
  * Plain C, no Lua. */
 #ifndef PKTLUA_EVENTS_H
@@ -27,15 +35,15 @@ struct pl_evbuf;
 
 #define PL_EVENTS_POLL_MS 10
 #define PL_EVENTS_PERF_PAGES 64   /* per CPU, for perf buffers */
-/* Records one read of a ring buffer hands out at most: a producer as fast as
- * the consumer (or a callback that itself causes records) must not keep the
+/* What one read of a buffer hands out at most: a producer as fast as the
+ * consumer (or a callback that itself causes records) must not keep the
  * loop from its timers, signals and bpf.stop(). The rest stays readable. */
 #define PL_EVENTS_BATCH 65536
+#define PL_EVENTS_SLICE_MS 10
 
 /* One record of SIZE bytes at DATA (valid only during the call). A non-zero
- * return stops this read of the buffer: for a ring buffer the rest waits for
- * the next readiness, poll or drain; a perf buffer cannot stop mid-read, so
- * the rest of that read is dropped and counted in pl_evbuf__lost(). */
+ * return stops this read of the buffer: the rest waits for the next read
+ * (readiness, poll or drain). */
 typedef int (*pl_evbuf_fn)(void *ctx, const void *data, size_t size);
 
 struct pl_evbuf_opts {
@@ -58,11 +66,12 @@ void pl_events__free(struct pl_events *ev);
 struct pl_evbuf *pl_events__add(struct pl_events *ev, const struct bpf_map *map,
 				const struct pl_evbuf_opts *opts);
 
-/* Read every registered buffer once, until empty or a callback says stop.
- * Returns the number of records read, or -errno. */
+/* Read every registered buffer once, until empty, a callback says stop, or
+ * its slice of time is used. Returns the number of records read, or -errno. */
 int pl_events__drain(struct pl_events *ev);
 
-/* Records lost on B so far. */
+/* Records lost on B so far: dropped by the producer because the buffer was
+ * full. */
 uint64_t pl_evbuf__lost(const struct pl_evbuf *b);
 /* The map's name, for messages. */
 const char *pl_evbuf__name(const struct pl_evbuf *b);

@@ -1,4 +1,4 @@
-/* loop.c — epoll over fds, timerfds and a signalfd. */
+/* loop.c — epoll over fds, timerfds and an eventfd that signals wake. */
 #include "events/loop.h"
 
 #include <errno.h>
@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/signalfd.h>
+#include <sys/eventfd.h>
 #include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
@@ -26,47 +26,36 @@ struct source {
 
 struct pl_loop {
 	int epfd;
-	int sigfd;
+	int wakefd;          /* eventfd: pl_loop__post_signal() wakes the wait */
 	struct source *src;
 	int nsrc, cap;
 	int next_id;
 	bool stop;
-	int signal;          /* the signal that ended a run; sticky */
+	bool more;           /* a source has work left: do not sleep */
+	volatile sig_atomic_t signal;   /* the signal that ended a run; sticky */
 	int idle_ms;
 	pl_loop_cb idle;
 	void *idle_ctx;
 };
 
-#define SIGFD_TAG 0      /* epoll tag of the signalfd; sources have ids > 0 */
-
-static void block_signals(sigset_t *set, int how)
-{
-	sigemptyset(set);
-	sigaddset(set, SIGINT);
-	sigaddset(set, SIGTERM);
-	sigprocmask(how, set, NULL);
-}
+#define WAKE_TAG 0       /* epoll tag of the eventfd; sources have ids > 0 */
 
 struct pl_loop *pl_loop__new(void)
 {
 	struct pl_loop *loop = calloc(1, sizeof(*loop));
-	sigset_t set;
 
 	if (!loop)
 		return NULL;
-	loop->sigfd = -1;
+	loop->wakefd = -1;
 	loop->next_id = 1;
 	loop->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (loop->epfd < 0)
 		goto err;
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	loop->sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
-	if (loop->sigfd < 0)
+	loop->wakefd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (loop->wakefd < 0)
 		goto err;
-	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = SIGFD_TAG };
-	if (epoll_ctl(loop->epfd, EPOLL_CTL_ADD, loop->sigfd, &ev))
+	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = WAKE_TAG };
+	if (epoll_ctl(loop->epfd, EPOLL_CTL_ADD, loop->wakefd, &ev))
 		goto err;
 	return loop;
 err:
@@ -82,8 +71,8 @@ void pl_loop__free(struct pl_loop *loop)
 		if (loop->src[i].id && loop->src[i].kind == SRC_TIMER)
 			close(loop->src[i].fd);
 	free(loop->src);
-	if (loop->sigfd >= 0)
-		close(loop->sigfd);
+	if (loop->wakefd >= 0)
+		close(loop->wakefd);
 	if (loop->epfd >= 0)
 		close(loop->epfd);
 	free(loop);
@@ -173,6 +162,22 @@ void pl_loop__stop(struct pl_loop *loop)
 	loop->stop = true;
 }
 
+void pl_loop__more(struct pl_loop *loop)
+{
+	loop->more = true;
+}
+
+void pl_loop__post_signal(struct pl_loop *loop, int sig)
+{
+	uint64_t one = 1;
+	int saved = errno;
+
+	if (!loop->signal)
+		loop->signal = sig;
+	(void)!write(loop->wakefd, &one, sizeof(one));  /* full: the loop is awake */
+	errno = saved;
+}
+
 void pl_loop__set_idle(struct pl_loop *loop, int period_ms, pl_loop_cb idle, void *ctx)
 {
 	loop->idle_ms = period_ms;
@@ -221,14 +226,15 @@ enum pl_loop_end pl_loop__run(struct pl_loop *loop, double timeout)
 	double deadline = timeout >= 0 ? now() + timeout : -1;
 	enum pl_loop_end end = PL_LOOP_STOPPED;
 	struct epoll_event evs[32];
-	sigset_t set;
 
 	if (loop->signal)
 		return PL_LOOP_SIGNAL;
 	loop->stop = false;
-	/* Blocked signals queue on the signalfd instead of interrupting us. */
-	block_signals(&set, SIG_BLOCK);
 	for (;;) {
+		if (loop->signal) {
+			end = PL_LOOP_SIGNAL;
+			break;
+		}
 		if (loop->stop) {
 			end = PL_LOOP_STOPPED;
 			break;
@@ -244,30 +250,29 @@ enum pl_loop_end pl_loop__run(struct pl_loop *loop, double timeout)
 		}
 		if (loop->idle_ms > 0 && (wait_ms < 0 || wait_ms > loop->idle_ms))
 			wait_ms = loop->idle_ms;
+		if (loop->more)
+			wait_ms = 0;
+		loop->more = false;
 		int n = epoll_wait(loop->epfd, evs, sizeof(evs) / sizeof(evs[0]), wait_ms);
 		if (n < 0) {
 			if (errno == EINTR)
-				continue;
+				continue;     /* a signal: its handler posted it, or not ours */
 			end = PL_LOOP_ERROR;
 			break;
 		}
-		for (int i = 0; i < n && !loop->signal; i++) {
+		for (int i = 0; i < n && !loop->signal && !loop->stop; i++) {
 			int id = (int)evs[i].data.u64;
-			if (id == SIGFD_TAG) {
-				struct signalfd_siginfo si;
-				if (read(loop->sigfd, &si, sizeof(si)) == sizeof(si))
-					loop->signal = (int)si.ssi_signo;
+			if (id == WAKE_TAG) {
+				uint64_t v;
+				(void)!read(loop->wakefd, &v, sizeof(v));
 				continue;
 			}
 			dispatch(loop, id);
 		}
-		if (loop->signal) {
-			end = PL_LOOP_SIGNAL;
-			break;
-		}
+		if (loop->signal || loop->stop)
+			continue;
 		if (loop->idle && loop->idle_ms > 0)
 			loop->idle(loop->idle_ctx, 0);
 	}
-	block_signals(&set, SIG_UNBLOCK);
 	return end;
 }

@@ -1,10 +1,13 @@
 /* loop.h — the one event loop: fds (ring/perf buffers), timers and signals
  * in one epoll.
  *
- * SIGINT and SIGTERM are read through a signalfd while the loop runs, so a
- * Ctrl-C ends pl_loop__run() gracefully (PL_LOOP_SIGNAL) and the caller can
- * drain buffers and run its exit handlers. Callbacks run inside
- * pl_loop__run(); they may add or remove sources and call pl_loop__stop(). */
+ * Signals: the loop installs no handler and blocks nothing. The host's
+ * SIGINT/SIGTERM handler calls pl_loop__post_signal() (async-signal-safe):
+ * the loop wakes (an eventfd in its epoll), ends after the callback that
+ * runs now (PL_LOOP_SIGNAL), and the caller can drain buffers and run its
+ * exit handlers. A callback that runs long is the handler's to interrupt
+ * (pktlua: a Lua hook). Callbacks run inside pl_loop__run(); they may add
+ * or remove sources and call pl_loop__stop() or pl_loop__more(). */
 #ifndef PKTLUA_LOOP_H
 #define PKTLUA_LOOP_H
 
@@ -42,8 +45,19 @@ enum pl_loop_end pl_loop__run(struct pl_loop *loop, double timeout);
 /* Ask the running loop to return PL_LOOP_STOPPED after the current callback. */
 void pl_loop__stop(struct pl_loop *loop);
 
+/* A source stopped before its work was done (its share of a turn is
+ * bounded): the next turn does not sleep, and calls the idle callback,
+ * which picks the work up again. Cleared as each turn starts. */
+void pl_loop__more(struct pl_loop *loop);
+
+/* From a signal handler (async-signal-safe): end the running loop, or the
+ * next one, with PL_LOOP_SIGNAL and SIG as pl_loop__signal(). The first
+ * signal sticks. */
+void pl_loop__post_signal(struct pl_loop *loop, int sig);
+
 /* A poll period in milliseconds: while > 0, the loop also wakes this often
- * and calls IDLE (used to poll ring buffers whose producers skip wakeups). */
+ * and calls IDLE after every turn (used to poll ring buffers whose
+ * producers skip wakeups, and to go on with work pl_loop__more() left). */
 void pl_loop__set_idle(struct pl_loop *loop, int period_ms, pl_loop_cb idle, void *ctx);
 
 /* The signal that ended the loop (SIGINT/SIGTERM), or 0. */

@@ -14,9 +14,9 @@
 #include "lua/lua_state.h"
 #include "lua/lua_stdlib.h"
 
+#include <errno.h>
 #include <lauxlib.h>
 #include <lualib.h>
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,6 +83,77 @@ static int load_tool(lua_State *L, const char *name)
 	return luaL_loadbufferx(L, text, len, chunk, "t");
 }
 
+static int stdout_errno;   /* why the first write to stdout failed */
+
+/* print(...), as Lua's own (tostring of each argument, tabs, a newline, a
+ * flush), remembering why a write failed: Lua's ignores it. */
+static int lua_print(lua_State *L)
+{
+	int n = lua_gettop(L);
+
+	for (int i = 1; i <= n; i++) {
+		size_t len;
+		const char *s = luaL_tolstring(L, i, &len);
+		if (i > 1)
+			fputc('\t', stdout);
+		fwrite(s, 1, len, stdout);
+		lua_pop(L, 1);
+	}
+	fputc('\n', stdout);
+	errno = 0;
+	if ((fflush(stdout) || ferror(stdout)) && !stdout_errno)
+		stdout_errno = errno ? errno : EIO;
+	return 0;
+}
+
+/* Output lost is an error: a full disk or a closed stdout makes the status
+ * non-zero (unless it is already), with the reason. A reader that went away
+ * (EPIPE, SIGPIPE) is not an error: that is how `pktlua ... | head` ends. */
+static int stdout_status(int rc)
+{
+	errno = 0;
+	if (fflush(stdout) == 0 && !ferror(stdout))
+		return rc;
+	int e = errno ? errno : stdout_errno;
+	if (e == EPIPE || pl_lua_got_sigpipe())
+		return rc;
+	pl_log(PL_LOG_ERROR, "cannot write to stdout: %s", e ? strerror(e) : "output lost");
+	return rc ? rc : 1;
+}
+
+/* os.exit(code, close): the script ends here, so the bpf.at_exit handlers
+ * run first (they would not, with C's exit()), then stdout is checked. */
+static int os_exit(lua_State *L)
+{
+	int status;
+
+	if (lua_isboolean(L, 1))
+		status = lua_toboolean(L, 1) ? EXIT_SUCCESS : EXIT_FAILURE;
+	else
+		status = (int)luaL_optinteger(L, 1, EXIT_SUCCESS);
+	lua_settop(L, 2);
+	if (pl_lua_run_exit_handlers(L)) {
+		report(L, LUA_ERRRUN);
+		if (!status)
+			status = 1;
+	}
+	lua_pushinteger(L, stdout_status(status));
+	lua_replace(L, 1);
+	lua_pushvalue(L, lua_upvalueindex(1));
+	lua_insert(L, 1);
+	lua_call(L, 2, 0);                 /* the original os.exit */
+	return 0;
+}
+
+static void wrap_os_exit(lua_State *L)
+{
+	lua_getglobal(L, "os");                            /* os */
+	lua_getfield(L, -1, "exit");                       /* os exit */
+	lua_pushcclosure(L, os_exit, 1);
+	lua_setfield(L, -2, "exit");
+	lua_pop(L, 1);
+}
+
 /* Everything that may raise runs in here, under lua_pcall. */
 static int pmain(lua_State *L)
 {
@@ -90,6 +161,8 @@ static int pmain(lua_State *L)
 
 	luaL_openlibs(L);
 	pl_lua_text_only(L);
+	wrap_os_exit(L);
+	lua_register(L, "print", lua_print);
 	pl_lua_preload_stdlib(L);
 	luaL_requiref(L, "pktlua", luaopen_pktlua, 0);      /* pktlua */
 	/* --json: stdlib printers (pktlua.hist, ...) and scripts check
@@ -125,8 +198,13 @@ static int pmain(lua_State *L)
 			status = pl_lua_docall(L, cli->script_argc, 0);
 		}
 	}
-	if (status != LUA_OK && !pl_lua_is_interrupt(L, -1))
+	if (status != LUA_OK && !pl_lua_is_interrupt(L, -1)) {
+		/* The script failed: its exit handlers still run (they print
+		 * what was gathered), then the error is the status. */
+		if (pl_lua_run_exit_handlers(L))
+			report(L, LUA_ERRRUN);         /* the handler's error, then the script's */
 		return lua_error(L);
+	}
 	if (status != LUA_OK)
 		lua_pop(L, 1);
 	if (cli->interactive && status == LUA_OK && !pl_lua_interrupted()) {
@@ -167,5 +245,5 @@ int pl_lua_main(const struct pl_cli *cli)
 	pl_lua_close_programs(L);
 	pl_lua_signals_forget();
 	lua_close(L);
-	return rc;
+	return stdout_status(rc);
 }

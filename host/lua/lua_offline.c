@@ -20,7 +20,6 @@
 #include <lauxlib.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -324,36 +323,11 @@ static void progress(uint64_t done, uint64_t total)
 	fflush(stderr);
 }
 
-/* Signals queue on the loop's signalfd while the replay runs in C; the loop
- * unblocks them when each of its turns ends. */
-static void block_signals(void)
-{
-	sigset_t set;
-
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigprocmask(SIG_BLOCK, &set, NULL);
-}
-
-static void unblock_signals(void)
-{
-	sigset_t set;
-
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigprocmask(SIG_UNBLOCK, &set, NULL);
-}
-
 /* One turn of the loop: timers that are due fire, buffers are read. A zero
  * time limit would return before looking, so give it a millisecond. */
 static enum pl_loop_end turn(struct pl_loop *loop)
 {
-	enum pl_loop_end e = pl_loop__run(loop, 0.001);
-
-	block_signals();
-	return e;
+	return pl_loop__run(loop, 0.001);
 }
 
 static enum pl_offline_end do_replay(struct pl_loop *loop, char *err, size_t errlen)
@@ -379,7 +353,6 @@ static enum pl_offline_end do_replay(struct pl_loop *loop, char *err, size_t err
 		return PL_OFFLINE_ERROR;
 	}
 	offline.replaying = true;
-	block_signals();
 	for (;;) {
 		struct pl_pcap_pkt pkt;
 		const uint8_t *frame;
@@ -442,7 +415,6 @@ static enum pl_offline_end do_replay(struct pl_loop *loop, char *err, size_t err
 		else if (e == PL_LOOP_STOPPED || e == PL_LOOP_ERROR)
 			ret = PL_OFFLINE_STOPPED;
 	}
-	unblock_signals();
 	offline.replaying = false;
 	offline.replayed = true;
 	summary(packets, short_pkts, bad_link, at_end);

@@ -2,6 +2,7 @@
  * (timers, run/stop, exit handlers). */
 #include "lua/lua_pktlua.h"
 
+#include "base/interrupt.h"
 #include "base/log.h"
 #include "bpf/caps.h"
 #include "bpf/loader.h"
@@ -246,6 +247,8 @@ static const char *collect_filters(lua_State *L, int opts, int buf)
 		char *c = pl_filter_expr_to_c(lua_tostring(L, -1), 1 /* DLT_EN10MB */, 0, names[i],
 					      PL_FILTER_PKT, err, sizeof(err));
 		lua_pop(L, 1);                             /* expr stays alive in t */
+		if (!c && pl_interrupt_pending())
+			pl_lua_raise_interrupt(L);         /* Ctrl-C during libpcap's compile */
 		if (!c)
 			luaL_error(L, "bpf.load: filters.%s: %s", names[i], err);
 		luaL_addstring(&b, c);
@@ -340,6 +343,10 @@ static int bpf_load(lua_State *L)
 	};
 	struct pl_compile_result res;
 	int err = pl_compile(src, len, &copts, &res);
+	if (err == -EINTR) {
+		pl_compile_result__free(&res);
+		return pl_lua_raise_interrupt(L);          /* Ctrl-C: the compiler is gone */
+	}
 	if (err) {
 		/* clang's diagnostics already name script lines: raise them as they are. */
 		const char *diag = res.diag && res.diag[0] ? res.diag : strerror(-err);
@@ -492,6 +499,10 @@ static int bpf_run(lua_State *L)
 	struct module *st = get_module(L);
 	double timeout = lua_isnoneornil(L, 1) ? -1 : check_seconds(L, 1);
 
+	if (pl_lua_in_loop(L))
+		return luaL_error(L, "bpf.run: called inside a callback of the running loop "
+				  "(bpf.on, bpf.every, bpf.after): return from the callback instead, "
+				  "or call bpf.stop()");
 	if (pl_lua_take_callback_error(L))
 		return lua_error(L);   /* raised once: a caught error lets the loop run again */
 	char err[512];
@@ -552,21 +563,33 @@ static int bpf_at_exit(lua_State *L)
 int pl_lua_run_exit_handlers(lua_State *L)
 {
 	struct module *st = get_module(L);
+	int failed = 0;
 
 	if (!st || st->exit_handlers_ran)
 		return 0;
 	st->exit_handlers_ran = true;
 	lua_rawgeti(L, LUA_REGISTRYINDEX, st->exit_ref);   /* list */
 	lua_Integer n = luaL_len(L, -1);
+	/* Every handler runs: one that fails does not keep the others from
+	 * printing. The first error is the one kept. */
 	for (lua_Integer i = 1; i <= n; i++) {
 		lua_rawgeti(L, -1, i);
-		if (pl_lua_docall(L, 0, 0) != LUA_OK) {
-			lua_remove(L, -2);                 /* msg */
-			return -1;
+		if (pl_lua_docall(L, 0, 0) == LUA_OK)
+			continue;
+		if (pl_lua_is_interrupt(L, -1)) {  /* Ctrl-C in a handler: stop there */
+			lua_pop(L, 1);
+			break;
+		}
+		if (failed++) {
+			const char *msg = lua_tostring(L, -1);
+			pl_log(PL_LOG_ERROR, "%s", msg ? msg : "(error)");
+			lua_pop(L, 1);
+		} else {
+			lua_insert(L, -2);                 /* msg list */
 		}
 	}
-	lua_pop(L, 1);
-	return 0;
+	lua_pop(L, 1);                                     /* [msg] */
+	return failed ? -1 : 0;
 }
 
 /* bpf.drop_caps(): drop every capability for good, once the script has

@@ -11,8 +11,9 @@ int luaopen_pktlua(lua_State *L);
 /* --drop-caps: the first bpf.run() drops every capability before it runs
  * the loop (as bpf.drop_caps() does). Call after luaopen_pktlua. */
 void pl_lua_drop_caps_at_run(lua_State *L);
-/* Run bpf.at_exit handlers once (later calls do nothing). Returns 0, or -1
- * with an error message on the stack. */
+/* Run bpf.at_exit handlers once (later calls do nothing), all of them:
+ * errors after the first are printed. Returns 0, or -1 with the first
+ * error message on the stack. */
 int pl_lua_run_exit_handlers(lua_State *L);
 
 #endif

@@ -22,9 +22,12 @@ struct pl_loop *pl_lua_loop(lua_State *L);
  * the state's own field, valid for the state's life (read it per call). */
 lua_State *const *pl_lua_callback_thread(lua_State *L);
 /* bpf.run on thread L: callbacks run on L until the matching leave, which
- * restores the thread of an enclosing run. */
+ * restores the previous thread (and removes the hook a signal set to
+ * interrupt a callback). Runs do not nest: see pl_lua_in_loop. */
 lua_State *pl_lua_loop_enter(lua_State *L);
 void pl_lua_loop_leave(lua_State *L, lua_State *outer);
+/* Is bpf.run running (are we inside one of its callbacks)? */
+bool pl_lua_in_loop(lua_State *L);
 
 /* Call the function below NARG arguments on the stack, with a traceback
  * handler. Returns a LUA_* status; on error the message (with traceback)
@@ -32,7 +35,9 @@ void pl_lua_loop_leave(lua_State *L, lua_State *outer);
 int pl_lua_docall(lua_State *L, int narg, int nres);
 
 /* A callback raised an error: remember it (the message is on the stack and
- * is popped), stop the loop; bpf.run() re-raises it. */
+ * is popped), stop the loop; bpf.run() re-raises it. An interrupt (a
+ * signal stopped the callback) is popped and forgotten: the loop ends by
+ * the signal. */
 void pl_lua_callback_failed(lua_State *L);
 /* Did a callback fail since the last take? */
 bool pl_lua_callback_pending(lua_State *L);
@@ -41,12 +46,17 @@ bool pl_lua_callback_pending(lua_State *L);
  * when no callback failed. */
 bool pl_lua_take_callback_error(lua_State *L);
 
-/* SIGINT/SIGTERM while Lua code runs outside the loop interrupt the script
- * at its next instruction (as lua.c does); the loop reads them from its
- * signalfd itself. Call once, for the main state. */
+/* SIGINT/SIGTERM (and the first SIGPIPE): outside the loop they interrupt
+ * the script at its next instruction (as lua.c does); while it runs, they
+ * end the loop and interrupt the callback that runs (a Lua hook). A second
+ * one exits at once. Call once, for the main state. */
 void pl_lua_signals_install(lua_State *L);
 /* Is the error value at IDX such an interrupt? */
 bool pl_lua_is_interrupt(lua_State *L, int idx);
+/* Raise an interrupt (a C function that saw pl_interrupt_pending()). */
+int pl_lua_raise_interrupt(lua_State *L);
+/* Did stdout's reader go away (SIGPIPE)? Then EPIPE is no error. */
+bool pl_lua_got_sigpipe(void);
 /* The signal that interrupted the script, or 0. */
 int pl_lua_interrupted(void);
 /* At the -i prompt a Ctrl-C interrupts the line, even after one ended a
