@@ -19,6 +19,7 @@
 #include "compile/compiler.h"
 
 #include "base/embedded.h"
+#include "base/interrupt.h"
 #include "base/log.h"
 #include "compile/cache.h"
 #include "compile/clang_shim.h"
@@ -27,6 +28,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -34,9 +36,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -228,6 +232,10 @@ child_main(const struct pl_cc_input *in, int out_fd, int err_fd)
 		signal(dfl_signals[i], SIG_DFL);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
+	/* The parent gone (SIGKILL), nobody wants the object: go too. */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() == 1)
+		_exit(PL_CC_EXIT_FATAL);
 
 	uint64_t t0 = now_ns();
 	void *h = load_shim(msg, sizeof(msg));
@@ -316,6 +324,39 @@ static char *join_msg(const char *filename, const char *what, const char *body)
 	return s;
 }
 
+/* Wait for the child PID; a Ctrl-C (pl_interrupt_pending) kills it rather
+ * than waiting for the compile to end: -EINTR. A pidfd wakes us when it
+ * ends; where there is none, we look every 10 ms. */
+static int wait_child(pid_t pid, int *status)
+{
+	int pfd = (int)syscall(SYS_pidfd_open, pid, 0), err = 0;
+
+	for (;;) {
+		pid_t r = waitpid(pid, status, WNOHANG);
+		if (r == pid)
+			break;
+		if (r < 0 && errno != EINTR) {
+			err = -errno;
+			break;
+		}
+		if (pl_interrupt_pending()) {
+			kill(pid, SIGKILL);
+			while (waitpid(pid, status, 0) < 0 && errno == EINTR)
+				;
+			err = -EINTR;
+			break;
+		}
+		struct pollfd p = { .fd = pfd, .events = POLLIN };
+		if (pfd >= 0)
+			poll(&p, 1, 100);   /* a signal ends the wait early (EINTR) */
+		else
+			poll(NULL, 0, 10);
+	}
+	if (pfd >= 0)
+		close(pfd);
+	return err;
+}
+
 /* Run the child for IN and fill RES. */
 static int run_child(const struct pl_cc_input *in, const char *filename,
 		     struct pl_compile_result *res)
@@ -346,12 +387,13 @@ static int run_child(const struct pl_cc_input *in, const char *filename,
 		child_main(in, out_fd, err_fd);
 	late_send();
 
-	while (waitpid(pid, &status, 0) < 0) {
-		if (errno != EINTR) {
-			err = -errno;
-			goto out;
-		}
+	err = wait_child(pid, &status);
+	if (err == -EINTR) {
+		res->diag = join_msg(filename, "compile interrupted", "");
+		goto out;
 	}
+	if (err)
+		goto out;
 
 	if (WIFSIGNALED(status)) {
 		int sig = WTERMSIG(status);

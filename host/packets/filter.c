@@ -93,7 +93,7 @@ int pl_filter_compile(const char *expr, int linktype, uint32_t snaplen,
 		      struct bpf_program *prog, char *err, size_t errlen)
 {
 	pcap_t *p;
-	int ret = 0;
+	int ret;
 
 	memset(prog, 0, sizeof(*prog));
 	p = pcap_open_dead(linktype, snaplen ? (int)snaplen : PL_FILTER_BUF_MAX);
@@ -104,18 +104,7 @@ int pl_filter_compile(const char *expr, int linktype, uint32_t snaplen,
 	}
 	/* Netmask 0, as tcpdump -r compiles (so `ip broadcast` compiles and
 	 * means 255.255.255.255 or 0.0.0.0, as there). */
-	if (pcap_compile(p, prog, expr, 1, 0) < 0) {
-		/* libpcap >= 1.10 says "can't parse filter expression: syntax
-		 * error"; the prefix says nothing "filter 'EXPR':" does not. */
-		const char *msg = pcap_geterr(p);
-		const char *pfx = "can't parse filter expression: ";
-
-		if (!strncmp(msg, pfx, strlen(pfx)))
-			msg += strlen(pfx);
-		snprintf(err, errlen, "filter '%s': %s", expr, msg);
-		memset(prog, 0, sizeof(*prog));
-		ret = -EINVAL;
-	}
+	ret = pl_filter_pcap_compile(p, expr, prog, err, errlen);
 	pcap_close(p);
 	return ret;
 }

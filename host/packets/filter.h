@@ -75,6 +75,27 @@ struct bpf_program;
 int pl_filter_compile(const char *expr, int linktype, uint32_t snaplen,
 		      struct bpf_program *prog, char *err, size_t errlen);
 
+/* pcap_compile(P, PROG, EXPR, 1, 0) — what pl_filter_compile() does on a
+ * handle of the caller's (a capture's) — in a child process: libpcap's
+ * optimizer is cubic (a few hundred terms take minutes and gigabytes), so
+ * the compile must stay interruptible and bounded. The child has
+ * PL_FILTER_COMPILE_MB of memory and PL_FILTER_COMPILE_S seconds of CPU
+ * more than we have; a Ctrl-C (pl_interrupt_pending) ends it at once.
+ * Returns 0 with *PROG filled (pcap_freecode() it), -EINVAL (libpcap's
+ * message), -E2BIG (over a limit), -EINTR (interrupted) or -errno, with
+ * "filter 'EXPR': why" in ERR. */
+#define PL_FILTER_COMPILE_MB 2048
+/* An expression in a message: whole up to PL_FILTER_QUOTE_MAX bytes, else
+ * its start and "...". Goes with "%.*s%s": "filter '%.*s%s': ...". */
+#define PL_FILTER_QUOTE_MAX 120
+#define PL_FILTER_QUOTE(e)                                                         \
+	(int)(strlen(e) > PL_FILTER_QUOTE_MAX ? PL_FILTER_QUOTE_MAX - 3 : strlen(e)), \
+	(e), (strlen(e) > PL_FILTER_QUOTE_MAX ? "..." : "")
+#define PL_FILTER_COMPILE_S 30
+struct pcap;
+int pl_filter_pcap_compile(struct pcap *p, const char *expr, struct bpf_program *prog,
+			   char *err, size_t errlen);
+
 /* C text (malloc'd, NUL-terminated) defining the FLAVOURS of function NAME
  * (a C identifier) for PROG. EXPR, if not NULL, goes into a comment above
  * them. Returns NULL with errno set and a message in ERR: EINVAL for a

@@ -160,15 +160,9 @@ static char *translate(const char *expr, pcap_t *p, unsigned flavours, char *err
 	int rc;
 
 	if (p) {
-		if (pcap_compile(p, &bp, expr, 1, 0) < 0) {
-			/* The same words as pl_filter_compile(): libpcap's message
-			 * without its "can't parse filter expression: " preamble. */
-			const char *msg = pcap_geterr(p);
-			const char *pfx = "can't parse filter expression: ";
-			if (!strncmp(msg, pfx, strlen(pfx)))
-				msg += strlen(pfx);
-			snprintf(err, errlen, "filter '%s': %s", expr, msg);
-			errno = EINVAL;
+		rc = pl_filter_pcap_compile(p, expr, &bp, err, errlen);
+		if (rc) {
+			errno = -rc;
 			return NULL;
 		}
 	} else {
@@ -191,13 +185,15 @@ static int map_value(struct bpf_object *obj, const char *name, size_t len, void 
 	void *m;
 
 	if (!map) {
-		snprintf(err, errlen, "filter '%s': loaded object lacks its map %s", expr, name);
+		snprintf(err, errlen, "filter '%.*s%s': loaded object lacks its map %s",
+			 PL_FILTER_QUOTE(expr), name);
 		return -ENOENT;
 	}
 	m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, bpf_map__fd(map), 0);
 	if (m == MAP_FAILED) {
 		int rc = -errno;
-		snprintf(err, errlen, "filter '%s': cannot map %s: %s", expr, name, strerror(-rc));
+		snprintf(err, errlen, "filter '%.*s%s': cannot map %s: %s", PL_FILTER_QUOTE(expr),
+			 name, strerror(-rc));
 		return rc;
 	}
 	*out = m;
@@ -226,25 +222,27 @@ static int engine_build(struct engine *e, const char *expr, pcap_t *p, char *err
 	if (rc) {
 		/* The translator's output must always compile: this is a bug, say
 		 * so with clang's words. */
-		snprintf(err, errlen, "filter '%s': the generated C does not compile: %s", expr,
-			 res.diag && res.diag[0] ? res.diag : strerror(-rc));
+		snprintf(err, errlen, "filter '%.*s%s': the generated C does not compile: %s",
+			 PL_FILTER_QUOTE(expr), res.diag && res.diag[0] ? res.diag : strerror(-rc));
 		pl_compile_result__free(&res);
 		return rc;
 	}
 	if (res.diag && res.diag[0])
-		pl_log(PL_LOG_INFO, "filter '%s': %s", expr, res.diag);
+		pl_log(PL_LOG_INFO, "filter '%.*s%s': %s", PL_FILTER_QUOTE(expr), res.diag);
 	struct pl_load_opts lopts = { .name = "filter" };
 	rc = pl_object_load(res.obj, res.obj_len, &lopts, &e->obj, &msg);
 	pl_compile_result__free(&res);
 	if (rc) {
-		snprintf(err, errlen, "filter '%s': %s", expr, msg ? msg : strerror(-rc));
+		snprintf(err, errlen, "filter '%.*s%s': %s", PL_FILTER_QUOTE(expr),
+			 msg ? msg : strerror(-rc));
 		free(msg);
 		e->obj = NULL;
 		return rc;
 	}
 	e->batch_fd = bpf_program__fd(bpf_object__find_program_by_name(e->obj, "pl_filter_batch"));
 	if (e->batch_fd < 0) {
-		snprintf(err, errlen, "filter '%s': loaded object lacks its program", expr);
+		snprintf(err, errlen, "filter '%.*s%s': loaded object lacks its program",
+			 PL_FILTER_QUOTE(expr));
 		return -ENOENT;
 	}
 	rc = map_value(e->obj, "pl_frames", BATCH_VALUE, (void **)&e->frames, expr, err, errlen);
@@ -256,7 +254,7 @@ static int engine_build(struct engine *e, const char *expr, pcap_t *p, char *err
 		return rc;
 	e->hdrs = calloc(BATCH_MAX, sizeof(*e->hdrs));
 	if (!e->hdrs) {
-		snprintf(err, errlen, "filter '%s': out of memory", expr);
+		snprintf(err, errlen, "filter '%.*s%s': out of memory", PL_FILTER_QUOTE(expr));
 		return -ENOMEM;
 	}
 	return 0;
