@@ -81,9 +81,11 @@ int pl_filter_compile(const char *expr, int linktype, uint32_t snaplen,
  * the compile must stay interruptible and bounded. The child has
  * PL_FILTER_COMPILE_MB of memory and PL_FILTER_COMPILE_S seconds of CPU
  * more than we have; a Ctrl-C (pl_interrupt_pending) ends it at once.
- * Returns 0 with *PROG filled (pcap_freecode() it), -EINVAL (libpcap's
- * message), -E2BIG (over a limit), -EINTR (interrupted) or -errno, with
- * "filter 'EXPR': why" in ERR. */
+ * Expressions up to PL_FILTER_COMPILE_HERE bytes (some 30 terms: at most
+ * milliseconds) compile in this process. Returns 0 with *PROG filled
+ * (pcap_freecode() it), -EINVAL (libpcap's message), -E2BIG (over a limit),
+ * -EINTR (interrupted) or -errno, with "filter 'EXPR': why" in ERR. */
+#define PL_FILTER_COMPILE_HERE 256
 #define PL_FILTER_COMPILE_MB 2048
 /* An expression in a message: whole up to PL_FILTER_QUOTE_MAX bytes, else
  * its start and "...". Goes with "%.*s%s": "filter '%.*s%s': ...". */
