@@ -64,8 +64,15 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 		va_end(copy);
 		/* libbpf's messages carry their own "libbpf: " prefix. */
 		const char *msg = strncmp(buf, "libbpf: ", 8) ? buf : buf + 8;
-		snprintf(first_warning, sizeof(first_warning), "%s", msg);
-		first_warning[strcspn(first_warning, "\n")] = '\0';
+		/* The kernel refusing the object's BTF (a map of 1 << 30
+		 * entries makes an array type it finds too big) is a warning
+		 * libbpf goes on from ("BTF is optional, ignoring"): what fails
+		 * next is the reason. */
+		if (strncmp(msg, "BTF loading error", 17) && strncmp(msg, "-- BEGIN BTF LOAD LOG", 21) &&
+		    strncmp(msg, "Error loading .BTF into kernel", 30)) {
+			snprintf(first_warning, sizeof(first_warning), "%s", msg);
+			first_warning[strcspn(first_warning, "\n")] = '\0';
+		}
 	}
 	vlog(ours, "", fmt, ap);   /* libbpf prefixes its own "libbpf: " */
 	return 0;

@@ -109,9 +109,10 @@ int pl_out_open(struct pl_out *o, const char *path, char *err, size_t errlen)
 			free(real);
 			if (!rc)
 				return 0;
-			/* A writable file in a directory we may not write:
-			 * write it in place, as tcpdump would. */
-			if (rc != -EACCES && rc != -EPERM && rc != -EROFS)
+			/* No file can be made beside it (a directory we may
+			 * not write, /proc, /sys): write it in place, as
+			 * tcpdump would. */
+			if (rc == -ENOMEM)
 				return rc;
 		}
 		return open_in_place(o, path, err, errlen);
