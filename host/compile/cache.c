@@ -356,12 +356,95 @@ static int make_dirs(const char *dir, mode_t mode)
 
 /* --- reading an entry ------------------------------------------------------- */
 
+/* The next dependency of the list at *D (before END): its path into DEP
+ * (NUL-terminated), its SHA-256 at *SUM. Returns 1, 0 at the end, or -1
+ * for a malformed list. */
+static int next_dep(const unsigned char **d, const unsigned char *end, char dep[PATH_MAX],
+		    const unsigned char **sum)
+{
+	uint32_t plen;
+
+	if (*d == end)
+		return 0;
+	if ((size_t)(end - *d) < sizeof(plen) + PL_SHA256_LEN)
+		return -1;
+	memcpy(&plen, *d, sizeof(plen));
+	if (plen >= PATH_MAX || plen > (size_t)(end - *d) - sizeof(plen) - PL_SHA256_LEN)
+		return -1;
+	*sum = *d + sizeof(plen);
+	memcpy(dep, *d + sizeof(plen) + PL_SHA256_LEN, plen);
+	dep[plen] = '\0';
+	*d += sizeof(plen) + PL_SHA256_LEN + plen;
+	return 1;
+}
+
+int pl_cache_parse(unsigned char *buf, size_t len, const unsigned char key[PL_SHA256_LEN],
+		   struct pl_cache_entry *e, char *why, size_t whylen)
+{
+	unsigned char sum[PL_SHA256_LEN];
+	struct entry_hdr hdr;
+	size_t off = sizeof(hdr);
+
+	if (len < sizeof(hdr)) {
+		snprintf(why, whylen, "corrupt entry: truncated header");
+		return -EBADMSG;
+	}
+	memcpy(&hdr, buf, sizeof(hdr));
+	if (memcmp(hdr.magic, ENTRY_MAGIC, sizeof(hdr.magic)) || hdr.format != ENTRY_FORMAT ||
+	    hdr.hdr_len != sizeof(hdr)) {
+		snprintf(why, whylen, "corrupt entry: not a format %u entry", ENTRY_FORMAT);
+		return -EBADMSG;
+	}
+	if (memcmp(hdr.key, key, PL_SHA256_LEN)) {
+		snprintf(why, whylen, "corrupt entry: another key's");
+		return -EBADMSG;
+	}
+	if (hdr.deps_len > len - off || hdr.diag_len > len - off - hdr.deps_len ||
+	    hdr.obj_len != len - off - hdr.deps_len - hdr.diag_len || !hdr.obj_len) {
+		/* The sum of the three may wrap: print it as the header has it. */
+		snprintf(why, whylen, "corrupt entry: %zu bytes, the header says %llu + %llu + %llu",
+			 len, (unsigned long long)hdr.deps_len, (unsigned long long)hdr.diag_len,
+			 (unsigned long long)hdr.obj_len);
+		return -EBADMSG;
+	}
+	memset(((struct entry_hdr *)buf)->meta_sha, 0, PL_SHA256_LEN);
+	pl_sha256(buf, off + hdr.deps_len + hdr.diag_len, sum);
+	if (memcmp(sum, hdr.meta_sha, PL_SHA256_LEN)) {
+		snprintf(why, whylen, "corrupt entry: metadata checksum mismatch");
+		return -EBADMSG;
+	}
+	pl_sha256(buf + off + hdr.deps_len + hdr.diag_len, hdr.obj_len, sum);
+	if (memcmp(sum, hdr.obj_sha, PL_SHA256_LEN)) {
+		snprintf(why, whylen, "corrupt entry: object checksum mismatch");
+		return -EBADMSG;
+	}
+	e->deps = buf + off;
+	e->deps_len = hdr.deps_len;
+	e->diag = (const char *)buf + off + hdr.deps_len;
+	e->diag_len = hdr.diag_len;
+	e->obj = buf + off + hdr.deps_len + hdr.diag_len;
+	e->obj_len = hdr.obj_len;
+
+	/* The list must be whole: NDEPS entries, filling it exactly. */
+	const unsigned char *d = e->deps, *end = d + e->deps_len, *dsum;
+	char dep[PATH_MAX];
+	uint64_t n = 0;
+	int r;
+	while ((r = next_dep(&d, end, dep, &dsum)) == 1)
+		n++;
+	if (r < 0 || n != hdr.ndeps) {
+		snprintf(why, whylen, "corrupt entry: bad dependency list");
+		return -EBADMSG;
+	}
+	return 0;
+}
+
 int pl_cache_read(const char *path, const unsigned char key[PL_SHA256_LEN],
 		  struct pl_compile_result *res, char *why, size_t whylen)
 {
 	unsigned char *buf = NULL, sum[PL_SHA256_LEN];
-	struct entry_hdr hdr;
-	size_t len = 0, off;
+	struct pl_cache_entry e;
+	size_t len = 0;
 	int err;
 
 	err = read_file(path, &buf, &len);
@@ -370,53 +453,14 @@ int pl_cache_read(const char *path, const unsigned char key[PL_SHA256_LEN],
 			 "the entry is not a regular file" : strerror(-err));
 		return err;
 	}
-	err = -EBADMSG;
-	if (len < sizeof(hdr)) {
-		snprintf(why, whylen, "corrupt entry: truncated header");
+	err = pl_cache_parse(buf, len, key, &e, why, whylen);
+	if (err)
 		goto out;
-	}
-	memcpy(&hdr, buf, sizeof(hdr));
-	if (memcmp(hdr.magic, ENTRY_MAGIC, sizeof(hdr.magic)) || hdr.format != ENTRY_FORMAT ||
-	    hdr.hdr_len != sizeof(hdr)) {
-		snprintf(why, whylen, "corrupt entry: not a format %u entry", ENTRY_FORMAT);
-		goto out;
-	}
-	if (memcmp(hdr.key, key, PL_SHA256_LEN)) {
-		snprintf(why, whylen, "corrupt entry: another key's");
-		goto out;
-	}
-	off = sizeof(hdr);
-	if (hdr.deps_len > len - off || hdr.diag_len > len - off - hdr.deps_len ||
-	    hdr.obj_len != len - off - hdr.deps_len - hdr.diag_len || !hdr.obj_len) {
-		snprintf(why, whylen, "corrupt entry: %zu bytes, the header says %llu", len,
-			 (unsigned long long)(off + hdr.deps_len + hdr.diag_len + hdr.obj_len));
-		goto out;
-	}
-	memset(((struct entry_hdr *)buf)->meta_sha, 0, PL_SHA256_LEN);
-	pl_sha256(buf, off + hdr.deps_len + hdr.diag_len, sum);
-	if (memcmp(sum, hdr.meta_sha, PL_SHA256_LEN)) {
-		snprintf(why, whylen, "corrupt entry: metadata checksum mismatch");
-		goto out;
-	}
-	pl_sha256(buf + off + hdr.deps_len + hdr.diag_len, hdr.obj_len, sum);
-	if (memcmp(sum, hdr.obj_sha, PL_SHA256_LEN)) {
-		snprintf(why, whylen, "corrupt entry: object checksum mismatch");
-		goto out;
-	}
 
 	/* The files clang read must be as they were. */
-	const unsigned char *d = buf + off, *end = d + hdr.deps_len;
-	for (uint64_t i = 0; i < hdr.ndeps; i++) {
-		uint32_t plen;
-		char dep[PATH_MAX];
-
-		if ((size_t)(end - d) < sizeof(plen) + PL_SHA256_LEN)
-			goto bad_deps;
-		memcpy(&plen, d, sizeof(plen));
-		if (plen >= sizeof(dep) || plen > (size_t)(end - d) - sizeof(plen) - PL_SHA256_LEN)
-			goto bad_deps;
-		memcpy(dep, d + sizeof(plen) + PL_SHA256_LEN, plen);
-		dep[plen] = '\0';
+	const unsigned char *d = e.deps, *end = d + e.deps_len, *dsum;
+	char dep[PATH_MAX];
+	while (next_dep(&d, end, dep, &dsum) == 1) {
 		int herr = hash_file(dep, sum);
 		if (herr) {
 			snprintf(why, whylen, "%s: %s", dep, herr == -EINVAL ? "not a regular file" :
@@ -424,18 +468,15 @@ int pl_cache_read(const char *path, const unsigned char key[PL_SHA256_LEN],
 			err = -ESTALE;
 			goto out;
 		}
-		if (memcmp(sum, d + sizeof(plen), PL_SHA256_LEN)) {
+		if (memcmp(sum, dsum, PL_SHA256_LEN)) {
 			snprintf(why, whylen, "%s changed", dep);
 			err = -ESTALE;
 			goto out;
 		}
-		d += sizeof(plen) + PL_SHA256_LEN + plen;
 	}
-	if (d != end)
-		goto bad_deps;
 
-	char *diag = malloc(hdr.diag_len + 1);
-	void *obj = malloc(hdr.obj_len);
+	char *diag = malloc(e.diag_len + 1);
+	void *obj = malloc(e.obj_len);
 	if (!diag || !obj) {
 		free(diag);
 		free(obj);
@@ -443,16 +484,12 @@ int pl_cache_read(const char *path, const unsigned char key[PL_SHA256_LEN],
 		err = -ENOMEM;
 		goto out;
 	}
-	memcpy(diag, end, hdr.diag_len);
-	diag[hdr.diag_len] = '\0';
-	memcpy(obj, end + hdr.diag_len, hdr.obj_len);
+	memcpy(diag, e.diag, e.diag_len);
+	diag[e.diag_len] = '\0';
+	memcpy(obj, e.obj, e.obj_len);
 	res->diag = diag;
 	res->obj = obj;
-	res->obj_len = hdr.obj_len;
-	err = 0;
-	goto out;
-bad_deps:
-	snprintf(why, whylen, "corrupt entry: bad dependency list");
+	res->obj_len = e.obj_len;
 out:
 	free(buf);
 	return err;

@@ -101,6 +101,23 @@ char *pl_cache_entry_path(const char *dir, const unsigned char key[PL_SHA256_LEN
 int pl_cache_read(const char *path, const unsigned char key[PL_SHA256_LEN],
 		  struct pl_compile_result *res, char *why, size_t whylen);
 
+/* An entry's parts, pointing into the buffer pl_cache_parse() checked. */
+struct pl_cache_entry {
+	const unsigned char *deps;   /* the dependency list (paths and SHA-256s) */
+	size_t deps_len;
+	const char *diag;            /* compiler warnings, not NUL-terminated */
+	size_t diag_len;
+	const void *obj;
+	size_t obj_len;
+};
+
+/* Check the entry file's bytes BUF (LEN; its checksum field is zeroed in
+ * the process) for KEY: the header, the lengths (no overflow), both
+ * checksums, the dependency list's shape. Files are not looked at (that is
+ * pl_cache_read's). Returns 0 with E filled, or -EBADMSG with WHY. */
+int pl_cache_parse(unsigned char *buf, size_t len, const unsigned char key[PL_SHA256_LEN],
+		   struct pl_cache_entry *e, char *why, size_t whylen);
+
 /* Write RES (object and diagnostics) and the dependencies DEPS (DEPS_LEN
  * bytes of NUL-terminated paths, as pl_compile_result's deps) as the entry
  * at PATH for KEY, making its directories (0700) as needed. When SINCE is
