@@ -14,13 +14,16 @@ cd "$(dirname "$0")/.."
 # script and lints its metrics, curl asks the metrics server, yamllint and
 # kubectl check deploy/; libiberty-dev: the C++/Rust demangler
 # (symbols/demangle.c); systemtap-sdt-dev: <sys/sdt.h> for the test binary's
-# USDT probe; libxml2-utils: xmllint checks the flame graph SVG.
+# USDT probe; libxml2-utils: xmllint checks the flame graph SVG; fuzz
+# (fuzz/, CC=clang-19 -DPKTLUA_FUZZ=ON): clang 19 and libclang-rt-19-dev
+# (libFuzzer's libclang_rt.fuzzer and clang's ASan/UBSan runtimes).
 packages=(
   build-essential cmake pkg-config
   liblua5.4-dev libbpf-dev libelf-dev zlib1g-dev libpcap-dev libedit-dev jq
   llvm-19-dev libclang-19-dev libclang-cpp19-dev libzstd-dev libmicrohttpd-dev
   bpftool iproute2 tcpdump tshark curl prometheus yamllint
   libiberty-dev systemtap-sdt-dev libxml2-utils
+  clang-19 libclang-rt-19-dev
 )
 # kubectl: Debian's is kubernetes-client; a kubectl already installed
 # otherwise (e.g. from Google's Cloud SDK repository) ships the same file, so

@@ -461,6 +461,14 @@ static const struct pl_codec *build(struct builder *b, uint32_t id, int depth)
 		c->elem = elem;
 		c->nelems = a->nelems;
 		c->size = a->nelems * elem->size;
+		/* Elements of no size (struct {} x[1 << 31]) hold nothing: a
+		 * sequence of two billion empty tables would only exhaust
+		 * memory (found by fuzz_btf). An empty string says as much. */
+		if (!elem->size && c->kind == PL_CODEC_ARRAY) {
+			c->kind = PL_CODEC_BYTES;
+			c->elem = NULL;
+			c->nelems = 0;
+		}
 		break;
 	}
 	case BTF_KIND_STRUCT:
