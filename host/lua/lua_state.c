@@ -28,6 +28,9 @@ struct lua_state {
 static lua_State *signal_L;
 static struct pl_loop *signal_loop;
 static lua_State *volatile callback_L;
+/* Protected calls in progress, and how many there were when the loop
+ * started: more means a callback runs now. */
+static volatile sig_atomic_t calls, loop_calls;
 static volatile sig_atomic_t interrupted;
 static volatile sig_atomic_t prompting;
 static volatile sig_atomic_t got_sigpipe;
@@ -95,8 +98,10 @@ lua_State *pl_lua_loop_enter(lua_State *L)
 
 	st->L = L;
 	st->running = true;
-	if (st->loop == signal_loop)
+	if (st->loop == signal_loop) {
+		loop_calls = calls;
 		callback_L = L;
+	}
 	return outer;
 }
 
@@ -219,8 +224,15 @@ int pl_lua_docall(lua_State *L, int narg, int nres)
 
 	lua_pushcfunction(L, msghandler);
 	lua_insert(L, base);
+	calls++;
 	int status = lua_pcall(L, narg, nres, base);
+	calls--;
 	lua_remove(L, base);
+	/* A signal's hook that did not get to fire in the callback (it came
+	 * as it returned) must not cut short the next one: the loop ends by
+	 * the signal, and records still buffered go to their callbacks. */
+	if (callback_L == L && lua_gethook(L) == stop_hook)
+		lua_sethook(L, NULL, 0, 0);
 	return status;
 }
 
@@ -286,7 +298,8 @@ static void on_signal(int sig)
 	pl_interrupt_set(sig);
 	if (callback_L && signal_loop) {
 		pl_loop__post_signal(signal_loop, sig);
-		lua_sethook(callback_L, stop_hook, mask, 1);
+		if (calls > loop_calls)                /* a callback runs: stop it */
+			lua_sethook(callback_L, stop_hook, mask, 1);
 		return;
 	}
 	interrupted = sig;

@@ -4,8 +4,9 @@
 #   - the exit status is the one in the table;
 #   - the output (stdout and stderr) matches the message (an extended
 #     regex: it names the thing and the reason);
-#   - nothing is left: no BPF program named plbad* (every snippet here names
-#     its functions so), no pinned object under /sys/fs/bpf/plbad*, no file
+#   - nothing is left: no BPF program named plbad_* (every snippet here names
+#     its functions so; the runner makes that plbNNNNN_, its own), no pinned
+#     object of that name under /sys/fs/bpf, no file
 #     but entries in the cache directory (no temporary file), and no process
 #     whose command line names the case's directory (a compiler child, the
 #     perf-event helper, libpcap's compiler).
@@ -18,8 +19,14 @@
 #   SIG SIG SECS 'lua'  run L 'lua' in the background; SECS after it prints
 #                    "ready" on stderr (or starts, for a compile), send SIG
 #   pl ARGS          pktlua ARGS
+#
+#   bad_input.sh [REGEX]   only the cases whose name matches REGEX (the
+#                          .test files split the table in three, to run
+#                          side by side)
 set -u
 : "${PKTLUA:?}"
+only=${1:-.}
+tag=plb$(( $$ % 100000 ))_     # replaces "plbad_" in the table
 src=$(pwd)
 top=$(mktemp -d /tmp/pl_bad_$$.XXXXXX)
 export PKTLUA_CACHE_DIR=$top/cache
@@ -91,7 +98,7 @@ t_symbol        | 1   | plbad_no_such_symbol                                    
 t_iface         | 1   | plbad0.*no such (interface|device)                              | C "$XDP" 'p.progs.plbad_x:attach{iface = "plbad0"}'
 t_cgroup        | 1   | /sys/fs/cgroup/plbad_none                                       | C 'SEC("cgroup_skb/ingress") int plbad_x(void *c) { return 1; }' 'p.progs.plbad_x:attach{cgroup = "/sys/fs/cgroup/plbad_none"}'
 # --- attach and detach twice, use after close -----------------------------------------
-a_twice         | 1   | (busy|exists|already)                                           | C "$XDP" 'p.progs.plbad_x:attach{iface = "lo"}; p.progs.plbad_x:attach{iface = "lo"}'
+a_twice         | 1   | xdp attach to 'plbd[0-9]+': the interface already has an XDP program | ip link add plbd$$ type dummy && IFACE=plbd$$ C "$XDP" 'local i = os.getenv("IFACE"); p.progs.plbad_x:attach{iface = i}; p.progs.plbad_x:attach{iface = i}'; rc=$?; ip link del plbd$$; exit $rc
 a_detach_twice  | 0   | ^detached twice$                                                | C "$TP" 'local l = p.progs.plbad_t:attach(); l:detach(); l:detach(); print("detached twice")'
 u_prog          | 1   | program 'plbad_x': its Program is closed                         | C "$XDP" 'local f = p.progs.plbad_x; p:close(); print(f.name)'
 u_map           | 1   | map 'h': its Program is closed                                   | C "$MAP $XDP" 'local h = p.maps.h; p:close(); print(h[1])'
@@ -154,6 +161,9 @@ while IFS= read -r line; do
   want=${rest%% | *} rest=${rest#* | }
   msg=${rest%% | *} cmd=${rest#* | }
   name=$(echo $name) want=$(echo $want)
+  [[ $name =~ $only ]] || continue
+  # Names of our own (three parts of the table may run side by side).
+  cmd=${cmd//plbad_/$tag} msg=${msg//plbad_/$tag}
   msg=$(sed 's/^ *//; s/ *$//' <<<"$msg") cmd=$(sed 's/^ *//' <<<"$cmd")
   d=$top/$name
   mkdir -p "$d"
@@ -171,14 +181,14 @@ while IFS= read -r line; do
   # Nothing left. Programs of a process go when its last fd does (a
   # killed process: shortly after): give them a moment.
   for _ in $(seq 40); do
-    left=$(bpftool prog show 2>/dev/null | grep -o 'name plbad[a-z_]*' | head -1)
+    left=$(bpftool prog show 2>/dev/null | grep -o "name $tag[a-z_]*" | head -1)
     kids=$(pgrep -f "$d" | head -1)
     [ -z "$left$kids" ] && break
     sleep 0.05
   done
   [ -z "$left" ] || why+=" program left: $left;"
   [ -z "$kids" ] || why+=" process left: $(ps -o pid=,args= -p "$kids");"
-  [ -z "$(ls /sys/fs/bpf 2>/dev/null | grep plbad)" ] || why+=" pinned object left;"
+  [ -z "$(ls /sys/fs/bpf 2>/dev/null | grep "$tag")" ] || why+=" pinned object left;"
   tmp=$(find "$PKTLUA_CACHE_DIR" -type f ! -name '*.obj' 2>/dev/null)
   [ -z "$tmp" ] || why+=" cache temp file left: $tmp;"
   if [ -n "$why" ]; then

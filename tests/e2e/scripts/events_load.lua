@@ -58,7 +58,10 @@ if how == "signal" then return end            -- Ctrl-C: the shell times the exi
 -- Stop the producer's records, let the callback run fast, empty the buffer.
 busy = false
 link:detach()
-bpf.run(0.5)
+repeat                                        -- until a run brings nothing new
+  local before = received
+  bpf.run(0.2)
+until received == before
 local emitted, lost = p.maps.emitted[0], bpf.lost(p.maps.events)
 print(("%s: emitted=%d received=%d lost=%d"):format(kind, emitted, received, lost))
 print(("%s: emitted = received + lost within 1%%: %s"):format(kind,
