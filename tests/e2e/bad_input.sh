@@ -66,6 +66,7 @@ RING='#include <pktlua/events.h>
 PKTLUA_RINGBUF(rb, 4096); SEC("tracepoint/syscalls/sys_enter_getppid") int plbad_r(void *c) { __u64 v = 1; pktlua_emit(&rb, &v, sizeof(v)); return 0; }'
 EXIT='bpf.at_exit(function() io.stderr:write("at_exit ran\\n") end)'
 BUSY='bpf.after(0, function() io.stderr:write("ready\\n"); while true do end end); print(bpf.run())'
+XDP=${XDP//plbad_/$tag} TP=${TP//plbad_/$tag} MAP=${MAP//plbad_/$tag} RING=${RING//plbad_/$tag}
 export XDP TP MAP RING EXIT BUSY S
 
 cases=$(cat <<'EOF'
@@ -98,7 +99,7 @@ t_symbol        | 1   | plbad_no_such_symbol                                    
 t_iface         | 1   | plbad0.*no such (interface|device)                              | C "$XDP" 'p.progs.plbad_x:attach{iface = "plbad0"}'
 t_cgroup        | 1   | /sys/fs/cgroup/plbad_none                                       | C 'SEC("cgroup_skb/ingress") int plbad_x(void *c) { return 1; }' 'p.progs.plbad_x:attach{cgroup = "/sys/fs/cgroup/plbad_none"}'
 # --- attach and detach twice, use after close -----------------------------------------
-a_twice         | 1   | xdp attach to 'plbd[0-9]+': the interface already has an XDP program | ip link add plbd$$ type dummy && IFACE=plbd$$ C "$XDP" 'local i = os.getenv("IFACE"); p.progs.plbad_x:attach{iface = i}; p.progs.plbad_x:attach{iface = i}'; rc=$?; ip link del plbd$$; exit $rc
+a_twice         | 1   | xdp attach to 'plbd[0-9]+': the interface already has an XDP program | ip link add plbd$$ type veth peer name plbe$$ && IFACE=plbd$$ C "$XDP" 'local i = os.getenv("IFACE"); p.progs.plbad_x:attach{iface = i}; p.progs.plbad_x:attach{iface = i}'; rc=$?; ip link del plbd$$; exit $rc
 a_detach_twice  | 0   | ^detached twice$                                                | C "$TP" 'local l = p.progs.plbad_t:attach(); l:detach(); l:detach(); print("detached twice")'
 u_prog          | 1   | program 'plbad_x': its Program is closed                         | C "$XDP" 'local f = p.progs.plbad_x; p:close(); print(f.name)'
 u_map           | 1   | map 'h': its Program is closed                                   | C "$MAP $XDP" 'local h = p.maps.h; p:close(); print(h[1])'
