@@ -9,8 +9,8 @@
 --        -a         with -f: mark kernel frames with _[k]
 --        --svg FILE also write an off-CPU flame graph (SVG) to FILE
 --        duration   seconds (default: until Ctrl-C)
--- ci: -p 1 1
--- ci-expect: Tracing off-CPU time (us) of PID 1 by user + kernel stack for 1 secs.
+-- ci: -p 1 -K 1
+-- ci-expect: Tracing off-CPU time (us) of PID 1 by kernel stack for 1 secs.
 --
 -- At each context switch (tp_btf/sched_switch: kprobes are absent here) the
 -- task leaving the CPU has its stacks taken and the time noted; when it comes
