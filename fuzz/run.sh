@@ -1,25 +1,25 @@
 #!/usr/bin/env bash
 # run.sh [SECONDS] — run every libFuzzer target (fuzz/fuzz_*.c) for SECONDS
-# each (default 60), from its committed seed corpus (fuzz/corpus/TARGET),
+# each (default 45), from its committed seed corpus (fuzz/corpus/TARGET),
 # after running every input in fuzz/regressions/TARGET once (each crash ever
 # found stays there). Fails on any crash, leak or sanitizer report; a crash
 # input is copied to fuzz/regressions/TARGET/ for a developer to commit.
 #
 #   CC=clang-19 cmake -S . -B build-fuzz -DPKTLUA_FUZZ=ON && cmake --build build-fuzz
-#   fuzz/run.sh 60
+#   fuzz/run.sh 45
 #
 # fuzz_filter compiles C with the compiler shim of a release build
 # (build/host/libpktlua-cc.so, or $PKTLUA_CC_SHIM).
 set -u
 cd "$(dirname "$0")/.."
-secs=${1:-60}
+secs=${1:-45}
 build=${FUZZ_BUILD:-build-fuzz}
 export PKTLUA_CC_SHIM=${PKTLUA_CC_SHIM:-$PWD/build/host/libpktlua-cc.so}
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
 work=$(mktemp -d /tmp/pktlua-fuzz.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 fail=0
-for t in fuzz_pcap fuzz_filter fuzz_btf fuzz_cache; do
+for t in fuzz_pcap fuzz_filter fuzz_btf fuzz_cache fuzz_elf fuzz_metrics; do
   bin=$build/fuzz/$t
   [ -x "$bin" ] || { echo "fuzz: $bin is not built"; fail=1; continue; }
   if compgen -G "fuzz/regressions/$t/*" >/dev/null; then
@@ -29,7 +29,9 @@ for t in fuzz_pcap fuzz_filter fuzz_btf fuzz_cache; do
   fi
   mkdir -p "$work/$t"
   cp fuzz/corpus/$t/* "$work/$t/"
-  "$bin" -max_total_time="$secs" -max_len=4096 -timeout=60 -print_final_stats=1 \
+  maxlen=4096
+  [ $t = fuzz_elf ] && maxlen=65536           # its seeds are whole executables
+  "$bin" -max_total_time="$secs" -max_len=$maxlen -timeout=60 -print_final_stats=1 \
     -artifact_prefix="$work/crash-$t-" "$work/$t" >"$work/$t.log" 2>&1
   rc=$?
   runs=$(grep -oE 'stat::number_of_executed_units: *[0-9]+' "$work/$t.log" | grep -oE '[0-9]+$')
