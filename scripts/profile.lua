@@ -10,8 +10,8 @@
 --        -a         with -f: mark kernel frames with _[k]
 --        --svg FILE also write a flame graph (SVG) to FILE
 --        duration   seconds (default: until Ctrl-C)
--- ci: -F 99 1
--- ci-expect: Sampling at 99 Hertz of all threads by user + kernel stack for 1 secs.
+-- ci: -K -F 49 1
+-- ci-expect: Sampling at 49 Hertz of all threads by kernel stack for 1 secs.
 --
 -- A perf_event program samples each CPU; <pktlua/stack.h> keys each sample
 -- by process, kernel stack and user stack. Stacks print as bpftrace prints
