@@ -3,6 +3,7 @@
 
 #include <bpf/libbpf.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -64,12 +65,20 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 		va_end(copy);
 		/* libbpf's messages carry their own "libbpf: " prefix. */
 		const char *msg = strncmp(buf, "libbpf: ", 8) ? buf : buf + 8;
-		/* The kernel refusing the object's BTF (a map of 1 << 30
-		 * entries makes an array type it finds too big) is a warning
-		 * libbpf goes on from ("BTF is optional, ignoring"): what fails
-		 * next is the reason. */
-		if (strncmp(msg, "BTF loading error", 17) && strncmp(msg, "-- BEGIN BTF LOAD LOG", 21) &&
-		    strncmp(msg, "Error loading .BTF into kernel", 30)) {
+		/* Not reasons, warnings libbpf goes on from: the kernel refusing
+		 * the object's BTF (a map of 1 << 30 entries makes an array
+		 * type it finds too big; "BTF is optional, ignoring"), and
+		 * RLIMIT_MEMLOCK that cannot be raised (no CAP_SYS_RESOURCE),
+		 * which kernels with memcg accounting (5.11+) do not need. What
+		 * fails next, if anything, is the reason. */
+		static const char *const not_reasons[] = {
+			"BTF loading error", "-- BEGIN BTF LOAD LOG",
+			"Error loading .BTF into kernel", "Failed to bump RLIMIT_MEMLOCK",
+		};
+		bool reason = true;
+		for (size_t i = 0; i < sizeof(not_reasons) / sizeof(not_reasons[0]); i++)
+			reason &= strncmp(msg, not_reasons[i], strlen(not_reasons[i])) != 0;
+		if (reason) {
 			snprintf(first_warning, sizeof(first_warning), "%s", msg);
 			first_warning[strcspn(first_warning, "\n")] = '\0';
 		}

@@ -2,10 +2,13 @@
  * is missing, and dropping every capability (in a child, which then still
  * uses a map made before the drop and cannot make another). */
 #include "bpf/caps.h"
+#include "base/log.h"
 
 #include "harness.h"
 
 #include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <stdarg.h>
 #include <errno.h>
 #include <linux/bpf.h>
 #include <stdint.h>
@@ -155,6 +158,37 @@ static void test_drop(void)
 	CHECK(!pl_caps_dropped());
 }
 
+static libbpf_print_fn_t routed;
+
+static void libbpf_says(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	routed(LIBBPF_WARN, fmt, ap);
+	va_end(ap);
+}
+
+/* Without CAP_SYS_RESOURCE libbpf warns that it cannot raise
+ * RLIMIT_MEMLOCK before anything is loaded: that is no reason for what
+ * fails next, so it is not kept as one. */
+static void test_memlock_warning_is_no_reason(void)
+{
+	pl_log_route_libbpf();
+	routed = libbpf_set_print(NULL);
+	libbpf_set_print(routed);
+	CHECK(routed != NULL);
+	if (!routed)
+		return;
+	pl_log_clear_libbpf_warning();
+	libbpf_says("libbpf: Failed to bump RLIMIT_MEMLOCK (err = %d), you might need to do it "
+		    "explicitly!\n", -1);
+	CHECK(pl_log_libbpf_warning()[0] == '\0');
+	libbpf_says("libbpf: map '%s': failed to create: %s\n", "counts", "Operation not permitted");
+	CHECK(!strcmp(pl_log_libbpf_warning(), "map 'counts': failed to create: Operation not permitted"));
+	pl_log_clear_libbpf_warning();
+}
+
 int main(void)
 {
 	RUN(test_missing);
@@ -162,5 +196,6 @@ int main(void)
 	RUN(test_needs);
 	RUN(test_explain);
 	RUN(test_drop);
+	RUN(test_memlock_warning_is_no_reason);
 	return pl_test_summary();
 }
