@@ -4,6 +4,7 @@
 #include "base/log.h"
 #include "bpf/caps.h"
 #include "bpf/globals.h"
+#include "bpf/mounts.h"
 
 #include <bpf/libbpf.h>
 #include <errno.h>
@@ -278,6 +279,15 @@ int pl_object_load_opened(struct bpf_object *bobj, const struct pl_load_opts *op
 	err = check_caps(bobj, name, errmsg);
 	if (err)
 		goto out;
+	/* Maps pinned by name (LIBBPF_PIN_BY_NAME) are pinned and reused by
+	 * libbpf during the load: bpffs must be there. Nothing else mounts it
+	 * (bpf/mounts.h); a failure shows as libbpf's pin error. */
+	struct bpf_map *map;
+	bpf_object__for_each_map(map, bobj)
+		if (bpf_map__pin_path(map)) {
+			pl_mounts_ensure_bpffs();
+			break;
+		}
 
 	/* One buffer serves every program: libbpf loads them one at a time and
 	 * we only read the log of the one that failed. With log_level 0 libbpf
