@@ -685,8 +685,7 @@ int pl_cache_get(struct pl_cache_req *req, const struct pl_cache_input *in,
 	if (!err) {
 		pl_log(PL_LOG_INFO, "cache hit %s: %s", req->filename, req->path);
 		/* Nothing to store after a hit. */
-		free(req->path);
-		req->path = NULL;
+		pl_cache_req__free(req);
 		return 0;
 	}
 	pl_log(PL_LOG_INFO, "cache miss %s: %s (%s)", req->filename, req->path, why);
