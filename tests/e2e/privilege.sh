@@ -14,6 +14,8 @@
 #   xdp_netns   XDP counter (CAP_BPF+CAP_NET_ADMIN, and CAP_PERFMON for the
 #               verifier to take pkt_parse's pointer arithmetic) inside
 #               `ip netns exec`, with --drop-caps
+#   metrics     a metrics server (pktlua.metrics) keeps serving after
+#               --drop-caps, as the user
 #   missing     each missing capability, its own message
 #   cache       a cache directory another user owns (or could write) refused
 #
@@ -120,6 +122,11 @@ xdp_netns)
     --inh-caps -all,+bpf,+net_admin,+perfmon --ambient-caps -all,+bpf,+net_admin,+perfmon \
     env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME="$work/home" \
     "$pktlua" --drop-caps priv_xdp.lua 198.18.41.1 12 9
+  echo "exit $?"
+  ;;
+metrics)
+  mkdir -m 700 "$work/out" && chown "$user" "$work/out"
+  as +bpf,+perfmon,+dac_read_search "$pktlua" --drop-caps priv_metrics.lua "$work/out" 6
   echo "exit $?"
   ;;
 missing)
