@@ -24,7 +24,9 @@
  * by the map's own BTF, raw byte strings without it; it owns its fd. */
 #include "lua/lua_map.h"
 
+#include "bpf/caps.h"
 #include "bpf/codec.h"
+#include "bpf/mounts.h"
 #include "lua/lua_codec.h"
 #include "lua/lua_program.h"
 
@@ -566,8 +568,12 @@ static int map_pin(lua_State *L)
 {
 	struct pl_lua_map *m = check_map(L, 1);
 	const char *path = luaL_checkstring(L, 2);
-	const char *fs = pin_fs_problem(path);
 	int err;
+
+	/* bpffs is mounted only when something needs it (bpf/mounts.h). */
+	if (!strncmp(path, "/sys/fs/bpf/", 12))
+		pl_mounts_ensure_bpffs();
+	const char *fs = pin_fs_problem(path);
 
 	if (fs)
 		return luaL_error(L, "map '%s': cannot pin at '%s': %s", m->name, path, fs);
@@ -585,6 +591,13 @@ static int map_pin(lua_State *L)
 			m->pin_path = strdup(path);
 		}
 	}
+	/* /sys/fs/bpf is root's, mode 0700: a user with only the BPF
+	 * capabilities cannot write there. */
+	char why[256];
+	if ((err == -EACCES || err == -EPERM) &&
+	    pl_caps_explain(PL_CAP(CAP_DAC_OVERRIDE), why, sizeof(why)))
+		return luaL_error(L, "map '%s': cannot pin at '%s': %s; writing into a directory "
+				  "of another user %s", m->name, path, strerror(-err), why);
 	if (err)
 		return luaL_error(L, "map '%s': cannot pin at '%s': %s", m->name, path,
 				  strerror(-err));

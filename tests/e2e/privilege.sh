@@ -151,6 +151,15 @@ missing)
   refused "xdp parser without CAP_PERFMON" as +bpf,+net_admin "$pktlua" priv_xdp.lua 127.0.0.1 1 1
   refused "socket filter without CAP_NET_RAW" as +bpf,+net_admin "$pktlua" priv_attach.lua socket
   refused "cgroup_skb without CAP_NET_ADMIN" as +bpf,+net_raw "$pktlua" priv_attach.lua cgroup
+  bpffs_mode=$(stat -c %a /sys/fs/bpf 2>/dev/null)
+  if [ -n "$bpffs_mode" ] && [ "$(stat -c %u /sys/fs/bpf)" = 0 ] &&
+     ! [[ ${bpffs_mode: -1} =~ [2367] ]]; then
+    pin=/sys/fs/bpf/pl_priv_pin_$$
+    refused "pin in root's bpffs without CAP_DAC_OVERRIDE" as +bpf "$pktlua" priv_attach.lua pin "$pin"
+    rm -f "$pin"
+  else
+    echo "SKIPPED (part): /sys/fs/bpf is mode ${bpffs_mode:-unmounted} here: others may write"
+  fi
   ;;
 cache)
   # Root's directory, used by the user: the user could not write it, but
