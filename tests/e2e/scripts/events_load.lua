@@ -53,7 +53,10 @@ local t0 = bpf.clock()
 local how = bpf.run(seconds)
 local took = (bpf.clock() - t0) / 1e9
 print(("%s: run(%s) returned %q after %.3f s"):format(kind, tostring(seconds), how, took))
-if how == "signal" then return end            -- Ctrl-C: the shell times the exit
+if how == "signal" then                       -- Ctrl-C: the shell times it
+  print(("%s: returned at %d"):format(kind, bpf.clock("realtime")))
+  return
+end
 
 -- Stop the producer's records, let the callback run fast, empty the buffer.
 busy = false
