@@ -14,6 +14,11 @@
 
 bool pl_mbuf__reserve(struct pl_mbuf *b, size_t n)
 {
+	return b->len + n + 1 <= b->cap ? !b->failed : pl_mbuf__grow(b, n);
+}
+
+bool pl_mbuf__grow(struct pl_mbuf *b, size_t n)
+{
 	if (b->failed)
 		return false;
 	if (b->len + n + 1 <= b->cap)
@@ -29,28 +34,6 @@ bool pl_mbuf__reserve(struct pl_mbuf *b, size_t n)
 	b->data = p;
 	b->cap = cap;
 	return true;
-}
-
-void pl_mbuf__add(struct pl_mbuf *b, const char *s, size_t n)
-{
-	if (!n || !pl_mbuf__reserve(b, n))
-		return;
-	memcpy(b->data + b->len, s, n);
-	b->len += n;
-	b->data[b->len] = '\0';
-}
-
-void pl_mbuf__puts(struct pl_mbuf *b, const char *s)
-{
-	pl_mbuf__add(b, s, strlen(s));
-}
-
-void pl_mbuf__putc(struct pl_mbuf *b, char c)
-{
-	if (!pl_mbuf__reserve(b, 1))
-		return;
-	b->data[b->len++] = c;
-	b->data[b->len] = '\0';
 }
 
 void pl_mbuf__printf(struct pl_mbuf *b, const char *fmt, ...)
@@ -424,13 +407,22 @@ struct pl_mval pl_mval__add(struct pl_mval a, struct pl_mval b)
 
 /* ---- series by labels ----------------------------------------------------- */
 
+/* Eight bytes a step, multiply and fold (label texts are tens of bytes:
+ * FNV-1a's byte loop was a tenth of a 10,000-series scrape). */
 static uint32_t hash(const char *s, size_t n)
 {
-	uint32_t h = 2166136261u;          /* FNV-1a */
+	uint64_t h = 0x9e3779b97f4a7c15ull ^ n, w;
 
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ (unsigned char)s[i]) * 16777619u;
-	return h;
+	for (; n >= 8; s += 8, n -= 8) {
+		memcpy(&w, s, 8);
+		h = (h ^ w) * 0xff51afd7ed558ccdull;
+		h ^= h >> 32;
+	}
+	w = 0;
+	memcpy(&w, s, n);
+	h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
+	h ^= h >> 29;
+	return (uint32_t)h;
 }
 
 void pl_series_set__begin(struct pl_series_set *s, uint32_t nbuckets)

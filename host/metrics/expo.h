@@ -18,17 +18,39 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* A growing byte buffer. After an allocation failure every append is a
- * no-op and .failed is set: check it once, at the end. */
+/* A growing byte buffer. After an allocation failure .failed is set and
+ * appends that no longer fit are dropped: check it once, at the end. */
 struct pl_mbuf {
 	char *data;       /* NUL-terminated when len > 0 */
 	size_t len, cap;
 	bool failed;
 };
 
-void pl_mbuf__add(struct pl_mbuf *b, const char *s, size_t n);
-void pl_mbuf__puts(struct pl_mbuf *b, const char *s);
-void pl_mbuf__putc(struct pl_mbuf *b, char c);
+/* Room for N more bytes (and the NUL) the slow way; false when out of memory. */
+bool pl_mbuf__grow(struct pl_mbuf *b, size_t n);
+
+/* Appends: inline, as a scrape makes millions of them. */
+static inline void pl_mbuf__add(struct pl_mbuf *b, const char *s, size_t n)
+{
+	if (!n || (b->len + n + 1 > b->cap && !pl_mbuf__grow(b, n)))
+		return;
+	__builtin_memcpy(b->data + b->len, s, n);
+	b->len += n;
+	b->data[b->len] = '\0';
+}
+
+static inline void pl_mbuf__puts(struct pl_mbuf *b, const char *s)
+{
+	pl_mbuf__add(b, s, __builtin_strlen(s));
+}
+
+static inline void pl_mbuf__putc(struct pl_mbuf *b, char c)
+{
+	if (b->len + 2 > b->cap && !pl_mbuf__grow(b, 1))
+		return;
+	b->data[b->len++] = c;
+	b->data[b->len] = '\0';
+}
 void pl_mbuf__printf(struct pl_mbuf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* Make room for N more bytes; false (and .failed) when out of memory. */
