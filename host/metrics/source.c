@@ -48,8 +48,7 @@ struct pl_msource {
 	char (*le)[32];             /* nbuckets le texts */
 	double *low;                /* nbuckets: the value _sum counts each at (unscaled) */
 	double scale;
-	uint32_t hist_hi;           /* log2: the highest bucket ever non-empty */
-	bool hist_neg;              /* log2: bucket 0 ever non-empty */
+	uint32_t hist_lo, hist_hi;  /* log2: the lowest and highest buckets ever non-empty */
 
 	/* read buffers, kept between scrapes */
 	char *keys, *values;
@@ -330,6 +329,7 @@ static int plan_buckets(struct pl_msource *s, const struct pl_msource_opts *o, c
 
 	s->linear = o->linear;
 	s->scale = scale;
+	s->hist_lo = UINT32_MAX;
 	if (o->linear) {
 		if (o->step <= 0 || o->max <= o->min || (o->max - o->min) / o->step > 100000) {
 			snprintf(err, errlen, "linear buckets need min < max and step > 0 "
@@ -677,10 +677,10 @@ static void write_hist(struct pl_msource *s, const char *name, struct pl_mbuf *o
 	uint32_t lo = 0, hi = s->nbuckets - 2;   /* linear: all but the overflow */
 
 	if (!s->linear) {
-		lo = s->hist_neg ? 0 : 1;
 		hi = s->hist_hi > 1 ? s->hist_hi : 1;
 		if (hi >= s->nbuckets - 1)
 			hi = s->nbuckets - 2;   /* 2^64-1 and above: +Inf alone says it */
+		lo = s->hist_lo < hi ? s->hist_lo : hi;
 	}
 	for (uint32_t i = 0; i < set->count; i++) {
 		const struct pl_series *se = &set->series[i];
@@ -759,8 +759,8 @@ int pl_msource__write(struct pl_msource *s, const char *name, struct pl_mdecoder
 			}
 			if (hist) {
 				pl_series_set__buckets(&s->set, se)[bucket] += v.u;
-				if (!s->linear && bucket == 0)
-					s->hist_neg = true;
+				if (!s->linear && bucket < s->hist_lo)
+					s->hist_lo = (uint32_t)bucket;
 				if (!s->linear && bucket > s->hist_hi)
 					s->hist_hi = (uint32_t)bucket;
 			} else {
