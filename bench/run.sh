@@ -8,7 +8,7 @@
 # --quick: fewer runs and events, for a check that everything runs.
 # Environment: STARTUP_RUNS (10), MAP_ROUNDS (5), MAP_SIZES ("100000
 # 1000000"), EVENTS_N (2000000), EVENTS_RATES ("1000000 2000000"),
-# REPLAY_PACKETS (100000).
+# REPLAY_PACKETS (100000), METRICS_SIZES ("10 1000 10000").
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
@@ -17,6 +17,7 @@ case $BUILD_DIR in /*) ;; *) BUILD_DIR=$root/$BUILD_DIR ;; esac
 if [ "${1:-}" = --quick ]; then
 	: "${STARTUP_RUNS:=3}" "${MAP_ROUNDS:=2}" "${MAP_SIZES:=100000}"
 	: "${EVENTS_N:=300000}" "${EVENTS_RATES:=1000000}" "${REPLAY_PACKETS:=20000}"
+	: "${METRICS_SIZES:=10 1000}"
 fi
 [ "$(id -u)" = 0 ] || { echo "bench: run as root (BPF)" >&2; exit 1; }
 [ -x "$BUILD_DIR/host/pktlua" ] || { echo "bench: build pktlua first ($BUILD_DIR)" >&2; exit 1; }
@@ -80,6 +81,12 @@ awk '/packets\/s/ { sub(/^ +/, ""); split($0, a, ":"); n = split(a[2], f, " +")
 	printf "| %s | %s | %s | %s |\n", a[1], f[2], f[4], f[6] }
 	/floor:/ { ratio = $NF }
 	END { print ""; print "replay / raw floor: " ratio }' "$out/replay"
+
+echo
+echo "## metrics"
+echo
+# shellcheck disable=SC2086 # sizes are words
+"$here/metrics/run.sh" ${METRICS_SIZES:-10 1000 10000}
 
 if [ -x "$here/filter/run.sh" ]; then
 	echo

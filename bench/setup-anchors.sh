@@ -3,11 +3,13 @@
 #   bench/setup-anchors.sh     (root; never run in CI)
 # bpftrace 0.17 and BCC 0.26 (bpfcc-tools, python3-bpfcc) are the anchors;
 # hyperfine and time for timing; clang-19 + libbpf-dev + gcc build the raw
-# libbpf C programs (the floors). Only missing packages are installed.
+# libbpf C programs (the floors); python3-prometheus-client serves the same
+# series as bench/metrics/ (the reference client library). Only missing
+# packages are installed.
 set -eu
 pkgs="bpftrace bpfcc-tools python3-bpfcc hyperfine bpftool time
       clang-19 llvm-19 gcc make pkg-config libbpf-dev libelf-dev zlib1g-dev
-      linux-perf strace"
+      linux-perf strace python3-prometheus-client"
 missing=
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
