@@ -1,6 +1,8 @@
 /* decode.c — label decoders (see decode.h). */
 #include "metrics/decode.h"
 
+#include "symbols/kallsyms.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -18,16 +20,8 @@ struct name_cache {
 	unsigned n, next;
 };
 
-struct ksym {
-	uint64_t addr;
-	char *name;
-};
-
 struct pl_mdecoders {
 	struct name_cache ifnames, comms;
-	struct ksym *ksyms;
-	size_t nksyms;
-	bool ksyms_read;
 };
 
 static const char *const decoder_names[] = {
@@ -86,11 +80,6 @@ struct pl_mdecoders *pl_mdecoders__new(void)
 
 void pl_mdecoders__free(struct pl_mdecoders *d)
 {
-	if (!d)
-		return;
-	for (size_t i = 0; i < d->nksyms; i++)
-		free(d->ksyms[i].name);
-	free(d->ksyms);
 	free(d);
 }
 
@@ -235,68 +224,6 @@ void pl_mfield__text(enum pl_mfield_kind kind, const void *field, uint32_t size,
 	}
 }
 
-/* ---- kernel symbols -------------------------------------------------------------- */
-
-static int ksym_cmp(const void *a, const void *b)
-{
-	const struct ksym *x = a, *y = b;
-	return x->addr < y->addr ? -1 : x->addr > y->addr;
-}
-
-/* /proc/kallsyms, sorted by address. Module symbols keep their name only
- * ("[mod]" dropped): a label wants the function. Addresses read as 0 without
- * CAP_SYSLOG: then nothing is kept, and addresses stay numbers. */
-static void read_kallsyms(struct pl_mdecoders *d)
-{
-	FILE *f = fopen("/proc/kallsyms", "re");
-	char line[512];
-	size_t cap = 0;
-
-	d->ksyms_read = true;
-	if (!f)
-		return;
-	while (fgets(line, sizeof(line), f)) {
-		char type, name[256];
-		uint64_t addr;
-		if (sscanf(line, "%" SCNx64 " %c %255s", &addr, &type, name) != 3 || !addr)
-			continue;
-		if (type != 't' && type != 'T' && type != 'w' && type != 'W')
-			continue;   /* text symbols: what an address in a stack or a probe names */
-		if (d->nksyms == cap) {
-			cap = cap ? cap * 2 : 65536;
-			struct ksym *n = realloc(d->ksyms, cap * sizeof(*n));
-			if (!n)
-				break;
-			d->ksyms = n;
-		}
-		d->ksyms[d->nksyms].addr = addr;
-		d->ksyms[d->nksyms].name = strdup(name);
-		if (d->ksyms[d->nksyms].name)
-			d->nksyms++;
-	}
-	fclose(f);
-	qsort(d->ksyms, d->nksyms, sizeof(*d->ksyms), ksym_cmp);
-}
-
-static const char *ksym_name(struct pl_mdecoders *d, uint64_t addr)
-{
-	size_t lo = 0, hi;
-
-	if (!d->ksyms_read)
-		read_kallsyms(d);
-	hi = d->nksyms;
-	if (!hi || addr < d->ksyms[0].addr)
-		return NULL;
-	while (hi - lo > 1) {         /* the last symbol at or below ADDR */
-		size_t mid = lo + (hi - lo) / 2;
-		if (d->ksyms[mid].addr <= addr)
-			lo = mid;
-		else
-			hi = mid;
-	}
-	return d->ksyms[lo].name;
-}
-
 /* ---- decoders -------------------------------------------------------------------- */
 
 static void decode_ip(const uint8_t *p, uint32_t size, struct pl_mbuf *out)
@@ -381,9 +308,11 @@ void pl_mdecoders__run(struct pl_mdecoders *d, enum pl_mdecode dec, enum pl_mfie
 		put_u64(out, (uint64_t)(p[0] << 8 | p[1]));
 		break;
 	case PL_MDECODE_KSYM: {
-		const char *name = ksym_name(d, (uint64_t)v);
-		if (name)
-			pl_mbuf__puts(out, name);
+		/* symbols/: /proc/kallsyms read once per process, shared with bpf.ksym. */
+		const struct pl_ksyms *ks = pl_ksyms();
+		const struct pl_ksym *sym = ks ? pl_ksyms__find(ks, (uint64_t)v, NULL) : NULL;
+		if (sym)
+			pl_mbuf__puts(out, sym->name);
 		else
 			pl_mbuf__printf(out, "0x%" PRIx64, (uint64_t)v);
 		break;

@@ -1,10 +1,9 @@
 /* decode.h — label decoders: raw key bytes made readable, as ebpf_exporter's
  * decoders do ("ip", "port", "ksym", "comm", "ifname", "errno").
  *
- * A pl_mdecoders holds what the decoders look up: kernel symbols (read from
- * /proc/kallsyms once, on first use), and per-scrape caches of interface
- * and process names (an interface or a process may come and go between
- * scrapes, not during one).
+ * A pl_mdecoders holds per-scrape caches of interface and process names (an
+ * interface or a process may come and go between scrapes, not during one).
+ * Kernel symbols are symbols/kallsyms.h's, read once per process.
  *
  * Plain C, no Lua. */
 #ifndef PKTLUA_METRICS_DECODE_H
