@@ -12,6 +12,7 @@
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -359,22 +360,38 @@ struct pl_metrics_server *pl_metrics_server__new(const char *addr, struct pl_loo
 	srv->loop = loop;
 	srv->render = opts->render;
 	srv->ctx = opts->ctx;
-	fd = listen_on(addr, srv, err, errlen);
-	if (fd < 0)
-		goto fail;
+	if (opts->no_listen) {
+		snprintf(srv->address, sizeof(srv->address), "(no listening socket)");
+	} else {
+		fd = listen_on(addr, srv, err, errlen);
+		if (fd < 0)
+			goto fail;
+	}
+	/* Options as an array: with no_listen, MHD_OPTION_LISTEN_SOCKET must
+	 * not be given at all (libmicrohttpd refuses it, -1 included). The
+	 * logger first, so what the others say goes through it. */
+	struct MHD_OptionItem ops[8];
+	int n = 0;
+	ops[n++] = (struct MHD_OptionItem){ MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)mhd_log, NULL };
+	if (fd >= 0)
+		ops[n++] = (struct MHD_OptionItem){ MHD_OPTION_LISTEN_SOCKET, fd, NULL };
+	ops[n++] = (struct MHD_OptionItem){ MHD_OPTION_CONNECTION_TIMEOUT,
+					    opts->timeout_s ? opts->timeout_s : 10, NULL };
+	ops[n++] = (struct MHD_OptionItem){ MHD_OPTION_CONNECTION_LIMIT,
+					    opts->max_connections ? opts->max_connections : 512,
+					    NULL };
+	ops[n++] = (struct MHD_OptionItem){ MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+					    (intptr_t)(opts->max_request ? opts->max_request
+						       : 16384), NULL };
+	/* HTTP/1.1 without Host, spaces before a header's colon: 400. */
+	ops[n++] = (struct MHD_OptionItem){ MHD_OPTION_STRICT_FOR_CLIENT, 1, NULL };
+	ops[n++] = (struct MHD_OptionItem){ MHD_OPTION_END, 0, NULL };
 	srv->mhd = MHD_start_daemon(
-		MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0, NULL, NULL, on_request, srv,
-		MHD_OPTION_LISTEN_SOCKET, fd,
-		MHD_OPTION_CONNECTION_TIMEOUT, opts->timeout_s ? opts->timeout_s : 10u,
-		MHD_OPTION_CONNECTION_LIMIT, opts->max_connections ? opts->max_connections : 512u,
-		MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-		opts->max_request ? opts->max_request : (size_t)16384,
-		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-		/* HTTP/1.1 without Host, spaces before a header's colon: 400. */
-		MHD_OPTION_STRICT_FOR_CLIENT, 1,
-		MHD_OPTION_END);
+		MHD_USE_EPOLL | MHD_USE_ERROR_LOG | (opts->no_listen ? MHD_USE_NO_LISTEN_SOCKET : 0),
+		0, NULL, NULL, on_request, srv, MHD_OPTION_ARRAY, ops, MHD_OPTION_END);
 	if (!srv->mhd) {
-		snprintf(err, errlen, "cannot serve on %s: libmicrohttpd did not start", addr);
+		snprintf(err, errlen, "cannot serve on %s: libmicrohttpd did not start",
+			 opts->no_listen ? "no socket" : addr);
 		goto fail;
 	}
 	fd = -1;                /* the daemon owns it now */

@@ -41,6 +41,9 @@ struct pl_metrics_server_opts {
 	unsigned timeout_s;          /* idle/incomplete connections closed after; 0: 10 */
 	unsigned max_connections;    /* 0: 512 */
 	size_t max_request;          /* bytes of request line + headers; 0: 16 KiB */
+	/* For harnesses (a fuzzer): no listening socket at all, ADDR ignored;
+	 * requests come only through pl_metrics_server__add_connection. */
+	bool no_listen;
 };
 
 /* Listen on ADDR ("HOST:PORT", "[V6]:PORT", ":PORT" for every address,
