@@ -207,6 +207,7 @@ serve_start() {
 		"$TARGET_BIN" serve "$addr" 0 "$n" >"$TOOL_DIR/serve.port" 2>"$TOOL_DIR/serve.err" &
 	fi
 	SERVE_PID=$!
-	for i in $(seq 200); do [ -s "$TOOL_DIR/serve.port" ] && break; sleep 0.02; done
+	for i in $(seq 500); do [ -s "$TOOL_DIR/serve.port" ] && break; sleep 0.02; done
 	SERVE_PORT=$(cat "$TOOL_DIR/serve.port")
+	[ -n "$SERVE_PORT" ] || { echo "FAIL: the test server did not start"; cat "$TOOL_DIR/serve.err"; exit 1; }
 }

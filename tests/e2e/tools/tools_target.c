@@ -16,6 +16,10 @@
  *                               send N bytes, close
  *   tools_target send ADDR PORT N     TCP: connect, send N bytes, shut down the
  *                               sending side, read to EOF, close
+ *   tools_target dnsserve ADDR N ANSWER   UDP port 53 on ADDR: answer N A queries
+ *                               with ANSWER (prints "ready" when bound)
+ *   tools_target dnsquery SERVER NAME     ask SERVER:53 for NAME's A record (ID 0x5a17),
+ *                               print the client port and the answer
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -26,6 +30,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -110,6 +115,72 @@ static int send_n(int fd, long n)
 			return -1;
 		n -= w;
 	}
+	return 0;
+}
+
+/* Minimal DNS: a query for NAME (type A, class IN) with ID; its length. */
+static int dns_query(unsigned char *b, const char *name, unsigned id)
+{
+	int n = 12;
+
+	memset(b, 0, 12);
+	b[0] = id >> 8, b[1] = id & 0xff, b[2] = 0x01, b[5] = 1;   /* RD, QDCOUNT 1 */
+	while (*name) {
+		const char *dot = strchr(name, '.');
+		int len = dot ? (int)(dot - name) : (int)strlen(name);
+		b[n++] = (unsigned char)len;
+		memcpy(b + n, name, len);
+		n += len;
+		name += len + (dot ? 1 : 0);
+	}
+	b[n++] = 0;
+	b[n++] = 0, b[n++] = 1, b[n++] = 0, b[n++] = 1;            /* A, IN */
+	return n;
+}
+
+static int dns(const char *what, int argc, char **argv)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(53) };
+	unsigned char b[512];
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+
+	struct timeval tv = { .tv_sec = 10 };          /* never hang a test */
+
+	if (fd < 0 || inet_pton(AF_INET, argv[0], &sa.sin_addr) != 1)
+		return 2;
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	if (!strcmp(what, "dnsserve")) {
+		struct in_addr ans;
+		if (argc < 3 || inet_pton(AF_INET, argv[2], &ans) != 1 ||
+		    bind(fd, (struct sockaddr *)&sa, sizeof(sa)))
+			return perror("dnsserve"), 1;
+		printf("ready\n");
+		fflush(stdout);
+		for (int i = 0; i < atoi(argv[1]); i++) {
+			struct sockaddr_in from;
+			socklen_t fl = sizeof(from);
+			ssize_t n = recvfrom(fd, b, sizeof(b) - 16, 0, (struct sockaddr *)&from, &fl);
+			if (n < 0)
+				return perror("dnsserve"), 1;
+			if (n < 12)
+				continue;
+			b[2] = 0x81, b[3] = 0x80, b[7] = 1;                 /* response, ANCOUNT 1 */
+			unsigned char rr[16] = { 0xc0, 12, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4 };
+			memcpy(rr + 12, &ans, 4);
+			memcpy(b + n, rr, 16);
+			sendto(fd, b, (size_t)n + 16, 0, (struct sockaddr *)&from, fl);
+		}
+		return 0;
+	}
+	/* dnsquery SERVER NAME */
+	int n = dns_query(b, argv[1], 0x5a17);
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) || send(fd, b, (size_t)n, 0) != n)
+		return perror("dnsquery"), 1;
+	printf("%d\n", port_of(fd));
+	ssize_t r = recv(fd, b, sizeof(b), 0);
+	if (r < 28)
+		return perror("dnsquery"), 1;
+	printf("%d.%d.%d.%d\n", b[r - 4], b[r - 3], b[r - 2], b[r - 1]);
 	return 0;
 }
 
@@ -231,6 +302,8 @@ int main(int argc, char **argv)
 			return perror("bind"), 1;
 		printf("%d\n", port_of(fd));
 		close(fd);
+	} else if ((!strcmp(what, "dnsserve") && argc >= 5) || (!strcmp(what, "dnsquery") && argc >= 4)) {
+		return dns(what, argc - 2, argv + 2);
 	} else if ((!strcmp(what, "serve") || !strcmp(what, "send")) && argc >= 4) {
 		return net(what, argc - 2, argv + 2);
 	} else {
