@@ -98,8 +98,7 @@ bpf.on(p.maps.events, function(e)
               name = caps[e.cap] or ("CAP_%d"):format(e.cap), userns = e.userns,
               verdict = e.ret == 0 and "allow" or "deny" }
   if o.kernel_stack then
-    r.stack = {}
-    for _, a in ipairs(tool.stack_addrs(p.maps.stacks, e.stack_id)) do r.stack[#r.stack + 1] = tool.ksym(a) end
+    r.stack = tool.kstack(p.maps.stacks, e.stack_id)
   end
   out:row(r)
   if o.kernel_stack and not t:json() then

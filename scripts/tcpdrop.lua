@@ -117,9 +117,7 @@ local function flags_text(f)
 end
 
 local function stack_of(id)
-  local frames = {}
-  for _, addr in ipairs(tool.stack_addrs(p.maps.stacks, id)) do frames[#frames + 1] = tool.ksym(addr) end
-  return frames
+  return tool.kstack(p.maps.stacks, id)
 end
 
 local out = t:columns {

@@ -31,9 +31,13 @@ local o = t:parse(arg)
 
 local p = bpf.load { src = [[
 #include <pktlua/tool.h>
+#include <pktlua/stack.h>
 
-struct event { __u64 ts, func; __u32 pid, tid; char comm[16]; };
+struct event { __u64 ts, func; __u32 pid, tid; int ustack; char comm[16]; };
 PKTLUA_RINGBUF(events, 256 << 10);
+/* Why a stack: taking one marks the process, so <pktlua/stack.h> keeps its
+ * mappings if it exits before the event is printed, and FUNC still has a name. */
+PKTLUA_STACKS(stacks, 1024);
 
 SEC("uprobe")
 int BPF_KPROBE(pthread_create, void *thread, void *attr, void *start)
@@ -43,6 +47,7 @@ int BPF_KPROBE(pthread_create, void *thread, void *attr, void *start)
 	__u64 id = bpf_get_current_pid_tgid();
 	struct event e = { .ts = bpf_ktime_get_ns(), .func = (__u64)start,
 			   .pid = id >> 32, .tid = (__u32)id };
+	e.ustack = pktlua_stack_user(ctx, &stacks);
 	bpf_get_current_comm(e.comm, sizeof(e.comm));
 	pktlua_emit(&events, &e, sizeof(e));
 	return 0;
@@ -59,6 +64,7 @@ local real_minus_mono = bpf.clock("realtime") - bpf.clock()
 bpf.on(p.maps.events, function(e)
   local ns = e.ts + real_minus_mono
   local time = os.date("%H:%M:%S", ns // 1000000000) .. (".%06d"):format(ns % 1000000000 // 1000)
+  tool.ustack(p.maps.stacks, e.ustack, e.pid)     -- reads the exit records first
   out:row { time = time, pid = e.pid, tid = e.tid, comm = e.comm,
             func = tool.usym(e.pid, e.func), addr = e.func }
 end, "struct event")

@@ -445,22 +445,20 @@ function M.errno_name(n)
   return errnos[n] or tostring(n)
 end
 
---- A user-space address as "symbol+0xoff" when pktlua can resolve it
--- (bpf.usym), else as hex.
+--- A user-space address as "symbol+offset" (bpf.usym), else as hex.
 function M.usym(pid, addr)
   if bpf.usym then
-    local ok, s = pcall(bpf.usym, pid, addr)
-    if ok and s then return s end
+    local ok, name, off = pcall(bpf.usym, pid, addr)
+    if ok and name then return off and off ~= 0 and ("%s+%d"):format(name, off) or name end
   end
   return ("0x%x"):format(addr)
 end
 
---- A kernel address as its symbol when pktlua can resolve it (bpf.ksym),
--- else as hex.
+--- A kernel address as "symbol+offset" (bpf.ksym), else as hex.
 function M.ksym(addr)
   if bpf.ksym then
-    local ok, s = pcall(bpf.ksym, addr)
-    if ok and s then return s end
+    local ok, name, off = pcall(bpf.ksym, addr)
+    if ok and name then return off and off ~= 0 and ("%s+%d"):format(name, off) or name end
   end
   return ("0x%x"):format(addr)
 end
@@ -586,6 +584,32 @@ function M.stack_addrs(map, id)
     end
   end
   return addrs
+end
+
+--- Kernel stack ID of MAP as frame texts ("name+off"), innermost first:
+-- through pktlua.stack where pktlua has it (the BPF program's own frames
+-- trimmed), else as addresses.
+function M.kstack(map, id)
+  local ok, stack = pcall(require, "pktlua.stack")
+  local out = {}
+  if ok then
+    for _, f in ipairs(stack.trim_bpf(stack.kernel(map, id))) do out[#out + 1] = stack.frame_text(f) end
+    return out
+  end
+  for _, a in ipairs(M.stack_addrs(map, id)) do out[#out + 1] = M.ksym(a) end
+  return out
+end
+
+--- User stack ID of MAP for process PID as frame texts, innermost first.
+function M.ustack(map, id, pid)
+  local ok, stack = pcall(require, "pktlua.stack")
+  local out = {}
+  if ok then
+    for _, f in ipairs(stack.user(map, id, pid)) do out[#out + 1] = stack.frame_text(f) end
+    return out
+  end
+  for _, a in ipairs(M.stack_addrs(map, id)) do out[#out + 1] = M.usym(pid, a) end
+  return out
 end
 
 -- Histograms ---------------------------------------------------------------

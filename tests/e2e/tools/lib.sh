@@ -136,11 +136,14 @@ tool_done() {
 # target_start CMD...: a process that waits (in sh, on a fifo) and then
 # execs CMD, so its PID ($TARGET_PID) is known before it does anything:
 # start a tool with -p $TARGET_PID, then target_go and target_wait.
+# Its stdin is $TARGET_STDIN if set, else /dev/null.
 target_start() {
 	local fifo=$TOOL_DIR/go.$RANDOM
 	mkfifo "$fifo"
 	TARGET_FIFO=$fifo
-	sh -c 'read _ <"$0"; exec "$@"' "$fifo" "$@" &
+	# (a background command reads /dev/null unless told otherwise: the
+	# target's stdin is $TARGET_STDIN when set)
+	sh -c 'read _ <"$0"; exec "$@"' "$fifo" "$@" <"${TARGET_STDIN:-/dev/null}" &
 	TARGET_PID=$!
 }
 target_go() { echo go >"$TARGET_FIFO"; }
@@ -210,4 +213,17 @@ serve_start() {
 	for i in $(seq 500); do [ -s "$TOOL_DIR/serve.port" ] && break; sleep 0.02; done
 	SERVE_PORT=$(cat "$TOOL_DIR/serve.port")
 	[ -n "$SERVE_PORT" ] || { echo "FAIL: the test server did not start"; cat "$TOOL_DIR/serve.err"; exit 1; }
+}
+
+# tool_wait_count ERE N [SECONDS]: wait until $TOOL_OUT has N lines matching
+# ERE (a tool whose callbacks resolve symbols prints a little after the
+# event; Ctrl-C interrupts a callback that is still running).
+tool_wait_count() {
+	local re=$1 n=$2 secs=${3:-30} i=0
+	while [ "$i" -lt $((secs * 20)) ]; do
+		[ "$(grep -cE -- "$re" "$TOOL_OUT")" -ge "$n" ] && return 0
+		sleep 0.05
+		i=$((i + 1))
+	done
+	echo "note: fewer than $n lines match /$re/ after ${secs}s"
 }

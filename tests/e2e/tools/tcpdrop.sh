@@ -7,6 +7,7 @@ closed=$(cat "$TOOL_DIR/closed")
 tool_start tcpdrop --json
 tool_wait 'tcpdrop: tracing' "$TOOL_ERR"
 "$TARGET_BIN" send 127.0.0.1 "$closed" 10 >/dev/null 2>&1
+tool_wait_count "\"dport\":$closed," 1
 tool_stop
 check "the SYN to port $closed dropped: NO_SOCKET" \
 	test "$(jq -c "select(.dport == $closed) | [.saddr, .daddr, .flags, .reason]" "$TOOL_OUT" | head -1)" = \
