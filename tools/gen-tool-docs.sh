@@ -57,6 +57,9 @@ tcpstates||$target serve 127.0.0.1 0 100 >$tmp/port 2>/dev/null & sleep 0.3; $ta
 tcpsynrtt|-r samples/mixed.pcap lo|@
 threadsnoop||$target threads 3
 writeback||dd if=/dev/zero of=$tmp/f bs=64k count=16 status=none; sync -f $tmp/f
+stackcount|-U -D 3 $target:pl_tool_fn|$target calls 1000 0
+memleak|-p @PID -o 0 1 2|@LEAK
+wakeuptime|-p @PID 3|@WAKE
 EOF
 }
 
@@ -80,10 +83,31 @@ doc() {
 			echo
 			echo "## Sample output"
 			echo
-			echo "On the project's test machine (Linux $(uname -r), $(nproc) CPUs)$( [ "$work" != @ ] && [ "$work" != true ] && printf ', while running: `%s`' "$(echo "$work" | sed "s|$target|tools_target|g; s|$tmp|/tmp/x|g")"):"
+			local what=$work
+			case $work in
+			@LEAK) what="tools_target leak 50 4096 3 (50 allocations of 4096 bytes, all but 3 freed)" ;;
+			@WAKE) what="head -c1 FIFO, woken 0.3 s later by a sh writing to the fifo" ;;
+			esac
+			echo "On the project's test machine (Linux $(uname -r), $(nproc) CPUs)$( [ "$what" != @ ] && [ "$what" != true ] && printf ', while running: `%s`' "$(echo "$what" | sed "s|$target|tools_target|g; s|$tmp|/tmp/x|g")"):"
 			echo
 			echo '```'
-			echo "\$ pktlua -t $name $args" | sed 's/ *$//' | sed "s|$target|tools_target|g"
+			echo "\$ pktlua -t $name $args" | sed 's/ *$//' | sed "s|$target|tools_target|g; s|@PID|PID|"
+			local tpid= gate=$tmp/gate
+			if [[ "$args" == *@PID* ]]; then
+				# A target that waits on a fifo until the tool is up.
+				rm -f "$gate" "$tmp/in" "$tmp/pipe"; mkfifo "$gate" "$tmp/in" "$tmp/pipe"
+				exec 8<>"$tmp/in"
+				case $work in
+				@LEAK) sh -c 'read _ <"$0"; exec "$@"' "$gate" "$target" leak 50 4096 3 <"$tmp/in" & ;;
+				@WAKE) sh -c 'read _ <"$0"; exec "$@"' "$gate" head -c1 "$tmp/pipe" >/dev/null & ;;
+				esac
+				tpid=$!
+				args=${args//@PID/$tpid}
+				case $work in
+				@LEAK) work="echo go >$gate; sleep 3; echo done >&8" ;;
+				@WAKE) work="echo go >$gate; sleep 0.3; echo x >$tmp/pipe" ;;
+				esac
+			fi
 			eval "set -- $args"
 			if [ "$work" = @ ]; then
 				timeout 20 "$pktlua" -t "$name" "$@" 2>&1 | head -24
@@ -93,6 +117,7 @@ doc() {
 				sleep 2.5
 				bash -c "$work" >/dev/null 2>&1
 				wait $pid
+				[ -n "$tpid" ] && { wait "$tpid" 2>/dev/null; exec 8>&-; }
 				sed "s|$tmp|/tmp/x|g" "$tmp/out" | head -24
 				[ "$(wc -l <"$tmp/out")" -gt 24 ] && echo "[...]"
 			fi
