@@ -5,6 +5,8 @@
 #include "bpf/caps.h"
 #include "bpf/globals.h"
 #include "bpf/mounts.h"
+#include "bpf/printk_tag.h"
+#include "bpf/runtime_maps.h"
 
 #include <bpf/libbpf.h>
 #include <errno.h>
@@ -13,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #ifndef ENOTSUPP
 #define ENOTSUPP 524 /* kernel-internal errno, leaks out of bpf() */
@@ -256,8 +259,11 @@ int pl_object_open(const void *obj, size_t len, const struct pl_load_opts *opts,
 	pl_log_clear_libbpf_warning();
 	LIBBPF_OPTS(bpf_object_open_opts, oopts, .object_name = name);
 	*out = bpf_object__open_mem(obj, len, &oopts);
-	if (*out)
+	if (*out) {
+		/* pktlua_printf's ring and the like: only where a program uses them. */
+		pl_runtime_maps__prune(*out, obj, len);
 		return 0;
+	}
 	int err = -errno;
 	const char *why = pl_log_libbpf_warning();
 	*errmsg = format_msg("object '%s' cannot be opened: %s", name,
@@ -304,6 +310,8 @@ int pl_object_load_opened(struct bpf_object *bobj, const struct pl_load_opts *op
 			bpf_program__set_log_level(prog, 1);
 	}
 
+	/* bpf_printk lines: this process's tag (printk_tag.h). */
+	pl_printk_tag__fill(bobj, getpid());
 	err = bpf_object__load(bobj);
 	if (pl_log_get_level() >= PL_LOG_DEBUG && log[0])
 		pl_log(PL_LOG_DEBUG, "verifier log of object '%s':\n%s", name, log);

@@ -331,6 +331,11 @@ int pl_events__drain(struct pl_events *ev)
 	return read_all(ev, false);
 }
 
+int pl_evbuf__read(struct pl_evbuf *b)
+{
+	return evbuf_read(b);
+}
+
 /* The kernel's count of records it could not write into B's CPU buffers:
  * PERF_FORMAT_LOST reads {value, lost} from each CPU's event. */
 static uint64_t perf_lost_now(const struct pl_evbuf *b)

@@ -70,6 +70,10 @@ struct pl_evbuf *pl_events__add(struct pl_events *ev, const struct bpf_map *map,
  * its slice of time is used. Returns the number of records read, or -errno. */
 int pl_events__drain(struct pl_events *ev);
 
+/* Read B alone once, for at most one slice of time (as pl_events__drain
+ * does every buffer). Returns records read or -errno. */
+int pl_evbuf__read(struct pl_evbuf *b);
+
 /* Records lost on B so far: dropped by the producer because the buffer was
  * full. */
 uint64_t pl_evbuf__lost(const struct pl_evbuf *b);

@@ -9,12 +9,20 @@
  * record shorter than the type reads as if zero-padded); without one, as a
  * string of its bytes. Each callback belongs to the map's Program: closing
  * the Program (or the end of the script) stops the buffer, releases the
- * function and reports what was lost on stderr. */
+ * function and reports what was lost on stderr.
+ *
+ * Output from BPF needs no bpf.on: a Program whose object has the ring of
+ * pktlua_printf (<pktlua/bpf.h>) gets its lines printed on stdout, and once
+ * any Program calls bpf_printk, the printk lines of this process's programs
+ * are relayed to stderr (events/trace_relay.c) until the end. */
 #include "lua/lua_events.h"
 
 #include "base/log.h"
 #include "bpf/codec.h"
+#include "bpf/printk_tag.h"
 #include "events/events.h"
+#include "events/loop.h"
+#include "events/trace_relay.h"
 #include "lua/lua_codec.h"
 #include "lua/lua_map.h"
 #include "lua/lua_program.h"
@@ -25,6 +33,7 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -36,6 +45,10 @@ struct lua_events {
 	struct pl_events *ev;          /* NULL once finalized */
 	lua_State *const *thread;      /* where callbacks run (lua_pktlua.c) */
 	struct sub *subs;
+	struct pl_loop *loop;
+	struct pl_trace_relay *relay;  /* bpf_printk lines, once a program calls it */
+	int relay_timer;               /* loop source reading it */
+	bool relay_failed;             /* said once why it cannot run */
 };
 
 /* One bpf.on(): a buffer, its callback and its decoding. */
@@ -47,6 +60,7 @@ struct sub {
 	int fn_ref;                    /* registry ref of the callback */
 	struct pl_codec *codec;        /* NULL: records as strings */
 	char *pad;                     /* codec->size bytes: short records, zero-padded */
+	bool printf;                   /* pktlua_printf's ring: lines to stdout, no fn */
 	struct sub *next;
 };
 
@@ -63,6 +77,13 @@ static int on_record(void *ctx, const void *data, size_t size)
 	struct sub *s = ctx;
 	lua_State *L = *s->le->thread;
 
+	if (s->printf) {
+		/* Flushed line by line: the lines show while the script runs,
+		 * after what the script printed before them. */
+		fwrite(data, 1, strnlen(data, size), stdout);
+		fflush(stdout);
+		return 0;
+	}
 	lua_rawgeti(L, LUA_REGISTRYINDEX, s->fn_ref);      /* fn */
 	if (s->codec) {
 		if (size < s->codec->size) {
@@ -235,8 +256,16 @@ void pl_lua_events_close(lua_State *L, struct pl_lua_program *p)
 			pp = &s->next;
 			continue;
 		}
+		/* pktlua_printf lines made since the last run: all of them (a
+		 * read stops after a slice of time), as long as some come. */
+		for (int i = 0; s->printf && i < 1000 && pl_evbuf__read(s->buf) > 0; i++)
+			;
 		uint64_t lost = pl_evbuf__lost(s->buf);
-		if (lost)
+		if (lost && s->printf)
+			pl_log(PL_LOG_WARN, "pktlua_printf: %llu lines lost (the ring was full: "
+			       "defines = {PKTLUA_PRINTF_RING = bytes} makes it bigger)",
+			       (unsigned long long)lost);
+		else if (lost)
 			pl_log(PL_LOG_WARN, "map '%s': %llu events lost", pl_evbuf__name(s->buf),
 			       (unsigned long long)lost);
 		*pp = s->next;
@@ -248,13 +277,89 @@ int pl_lua_events_drain(lua_State *L)
 {
 	struct lua_events *le = get_events(L);
 
-	return le && le->ev ? pl_events__drain(le->ev) : 0;
+	if (!le || !le->ev)
+		return 0;
+	pl_trace_relay__read(le->relay);
+	return pl_events__drain(le->ev);
+}
+
+/* ---- output from BPF: pktlua_printf, bpf_printk ---------------------------- */
+
+static void relay_line(void *ctx, const char *msg, size_t len)
+{
+	(void)ctx;
+	fflush(stdout);                                    /* keep stdout and stderr in step */
+	fwrite(msg, 1, len, stderr);
+	fputc('\n', stderr);
+}
+
+static void relay_tick(void *ctx, int id)
+{
+	struct lua_events *le = ctx;
+
+	(void)id;
+	pl_trace_relay__read(le->relay);
+}
+
+static void start_relay(struct lua_events *le)
+{
+	char err[256];
+
+	if (le->relay || le->relay_failed)
+		return;
+	le->relay = pl_trace_relay__new(relay_line, le, err, sizeof(err));
+	if (!le->relay) {
+		le->relay_failed = true;
+		pl_log(PL_LOG_WARN, "bpf_printk lines will not be shown: %s", err);
+		return;
+	}
+	int id = pl_loop__add_timer(le->loop, 0.1, 0.1, relay_tick, le);
+	le->relay_timer = id > 0 ? id : 0;
+}
+
+void pl_lua_events_program_opened(lua_State *L, struct pl_lua_program *p)
+{
+	struct lua_events *le = get_events(L);
+	struct bpf_map *ring;
+
+	if (!le || !le->ev)
+		return;
+	if (pl_printk__used(p->obj))
+		start_relay(le);
+	ring = bpf_object__find_map_by_name(p->obj, "pktlua_printf_ring");
+	if (!ring || bpf_map__fd(ring) < 0)
+		return;                                    /* not used: not created */
+	struct sub *s = calloc(1, sizeof(*s));
+	if (!s)
+		luaL_error(L, "pktlua_printf: out of memory");
+	s->le = le;
+	s->map = ring;
+	s->owner = p;
+	s->fn_ref = LUA_NOREF;
+	s->printf = true;
+	struct bpf_map *lost = bpf_object__find_map_by_name(p->obj, "pktlua_printf_lost");
+	struct pl_evbuf_opts opts = {
+		.fn = on_record, .ctx = s, .lost_map_fd = lost ? bpf_map__fd(lost) : -1,
+	};
+	s->buf = pl_events__add(le->ev, ring, &opts);
+	if (!s->buf) {
+		int e = errno;
+		free(s);
+		luaL_error(L, "pktlua_printf: cannot read its ring buffer: %s", strerror(e));
+	}
+	s->next = le->subs;
+	le->subs = s;
 }
 
 static int events_gc(lua_State *L)
 {
 	struct lua_events *le = lua_touserdata(L, 1);
 
+	if (le->relay_timer)
+		pl_loop__remove(le->loop, le->relay_timer);
+	le->relay_timer = 0;
+	pl_trace_relay__free(le->relay);                   /* relays what is left first */
+	le->relay = NULL;
 	while (le->subs) {
 		struct sub *s = le->subs;
 		le->subs = s->next;
@@ -281,7 +386,8 @@ void pl_lua_events_register(lua_State *L)
 		lua_setfield(L, -2, "__gc");
 		lua_setmetatable(L, -2);
 		le->thread = pl_lua_callback_thread(L);
-		le->ev = pl_events__new(pl_lua_loop(L));
+		le->loop = pl_lua_loop(L);
+		le->ev = pl_events__new(le->loop);
 		if (!le->ev)
 			luaL_error(L, "pktlua: cannot create the event buffers: %s", strerror(errno));
 		lua_setfield(L, LUA_REGISTRYINDEX, EVENTS_KEY); /* bpf */

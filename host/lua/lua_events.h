@@ -16,6 +16,9 @@ int pl_lua_events_drain(lua_State *L);
 /* Records dropped so far on MAP (a ring buffer or perf event array of
  * Program P), as bpf.lost(map) says. */
 uint64_t pl_lua_events_lost(lua_State *L, struct pl_lua_program *p, const struct bpf_map *map);
+/* Program P was just made: print its pktlua_printf lines, relay bpf_printk
+ * lines if its programs call it. */
+void pl_lua_events_program_opened(lua_State *L, struct pl_lua_program *p);
 /* Program P closes: stop its buffers, release their callbacks, report
  * losses. Called before its object is closed. */
 void pl_lua_events_close(lua_State *L, struct pl_lua_program *p);

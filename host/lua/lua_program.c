@@ -541,6 +541,7 @@ void pl_lua_push_program(lua_State *L, struct bpf_object *obj, const char *name)
 	lua_pushboolean(L, 1);
 	lua_rawset(L, -3);
 	lua_pop(L, 1);                                     /* P */
+	pl_lua_events_program_opened(L, p);                /* pktlua_printf, bpf_printk */
 }
 
 static const luaL_Reg program_meta[] = {

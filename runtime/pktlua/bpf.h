@@ -13,4 +13,67 @@
 #include <bpf/bpf_endian.h>
 #include <pktlua/maps.h>
 
+/* pktlua_printf(fmt, ...): bpftrace's printf. The line is formatted in the
+ * kernel (bpf_snprintf: %d %i %u %x %ld %lld %llu %llx %s %c %p %pI4 %pI6
+ * ..., at most 12 arguments) into a ring buffer; pktlua prints the lines on
+ * stdout in the order they were made, while bpf.run() runs and when it
+ * returns. A line that finds the ring full is counted, not printed (the
+ * count shows at exit). Lines are cut at PKTLUA_PRINTF_MAX - 1 bytes.
+ * Returns the length of the whole line (bpf_snprintf's count, NUL
+ * included), or -E2BIG when the ring was full.
+ *
+ * pktlua creates the ring and its loss counter only when a program uses
+ * them (as every pktlua_* map of these headers): an object that never calls
+ * pktlua_printf does not have them. */
+#ifndef PKTLUA_PRINTF_MAX
+#define PKTLUA_PRINTF_MAX 256
+#endif
+#ifndef PKTLUA_PRINTF_RING
+#define PKTLUA_PRINTF_RING (256 * 1024)
+#endif
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, PKTLUA_PRINTF_RING);
+} pktlua_printf_ring SEC(".maps");
+
+/* Lines lost, keyed by the ring's map id (as <pktlua/events.h> counts). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} pktlua_printf_lost SEC(".maps");
+
+static __always_inline long pktlua__printf(const char *fmt, const void *args, __u32 args_size)
+{
+	char *line = bpf_ringbuf_reserve(&pktlua_printf_ring, PKTLUA_PRINTF_MAX, 0);
+
+	if (!line) {
+		__u32 id = ((struct bpf_map *)&pktlua_printf_ring)->id;
+		__u64 one = 1, *n = bpf_map_lookup_elem(&pktlua_printf_lost, &id);
+
+		if (n)
+			__sync_fetch_and_add(n, 1);
+		else
+			bpf_map_update_elem(&pktlua_printf_lost, &id, &one, BPF_NOEXIST);
+		return -7; /* -E2BIG */
+	}
+	long n = bpf_snprintf(line, PKTLUA_PRINTF_MAX, fmt, (__u64 *)args, args_size);
+	bpf_ringbuf_submit(line, 0);
+	return n;
+}
+
+#define pktlua_printf(fmt, args...)                                         \
+	({                                                                  \
+		static const char ___fmt[] = fmt;                           \
+		unsigned long long ___param[___bpf_narg(args) ?: 1];        \
+		_Pragma("GCC diagnostic push")                              \
+		_Pragma("GCC diagnostic ignored \"-Wint-conversion\"")      \
+		___bpf_fill(___param, args);                                \
+		_Pragma("GCC diagnostic pop")                               \
+		pktlua__printf(___fmt, ___param,                            \
+			       ___bpf_narg(args) * sizeof(___param[0]));    \
+	})
+
 #endif
