@@ -2,11 +2,15 @@
  *
  * The binary comes from SEC("uprobe/BINARY:FUNCTION[+OFFSET]") or
  * SEC("usdt/BINARY:PROVIDER:NAME"), or from opts, which win. A binary named
- * without a '/' is looked up in PATH (and, for a "*.so*" name, in the
- * library directories), so that a missing one is reported as such instead
- * of as whatever libbpf happened to fail on. */
+ * without a '/' is found as BCC finds it: with pid=, the library of that
+ * name the process has mapped ("c", "libc", "libc.so" all mean its libc);
+ * then in PATH (for a "*.so*" name: the library directories, ELF files
+ * only); then in the dynamic linker's cache by short name (libs.c). A
+ * missing one is reported as such instead of as whatever libbpf happened to
+ * fail on. */
 #include "bpf/attach_kind.h"
 #include "bpf/caps.h"
+#include "bpf/libs.h"
 
 #include <bpf/libbpf.h>
 #include <errno.h>
@@ -18,6 +22,8 @@
 #include <unistd.h>
 
 #define PL_PATH_MAX 4096
+
+static int check_elf(const char *path);
 
 static bool is_file(const char *path, int mode)
 {
@@ -32,16 +38,19 @@ static bool search_dirs(const char *dirs, const char *name, int mode, char *out,
 	while (dirs && *dirs) {
 		size_t n = strcspn(dirs, ":");
 
+		/* Libraries (F_OK) must be ELF: libc.so in a lib directory is
+		 * often a linker script. */
 		if (n && (size_t)snprintf(out, len, "%.*s/%s", (int)n, dirs, name) < len &&
-		    is_file(out, mode))
+		    is_file(out, mode) && (mode != F_OK || !check_elf(out)))
 			return true;
 		dirs += n + (dirs[n] == ':');
 	}
 	return false;
 }
 
-/* BIN as a path to an existing file, in OUT. Returns 0 or -ENOENT. */
-static int resolve_binary(const char *bin, char *out, size_t len)
+/* BIN as a path to an existing file, in OUT (PID > 0: that process's
+ * libraries first). Returns 0 or -ENOENT. */
+static int resolve_binary(const char *bin, int pid, char *out, size_t len)
 {
 	/* The usual multiarch and plain library directories; ld.so.cache is
 	 * not worth parsing for a prototyping tool. */
@@ -53,20 +62,28 @@ static int resolve_binary(const char *bin, char *out, size_t len)
 #endif
 		"/lib64:/usr/lib64:/lib:/usr/lib:/usr/local/lib";
 
+	char base[256];
+
 	if (strchr(bin, '/')) {
 		if (!is_file(bin, F_OK))
 			return -ENOENT;
 		snprintf(out, len, "%s", bin);
 		return 0;
 	}
+	pl_lib_base(bin, base, sizeof(base));
+	if (pid > 0 && base[0] && !pl_lib_in_process(pid, base, out, len))
+		return 0;
 	if (strstr(bin, ".so")) {
 		if (search_dirs(getenv("LD_LIBRARY_PATH"), bin, F_OK, out, len) ||
 		    search_dirs(lib_dirs, bin, F_OK, out, len))
 			return 0;
-		return -ENOENT;
+	} else {
+		const char *path = getenv("PATH");
+		if (search_dirs(path && *path ? path : "/usr/local/bin:/usr/bin:/bin", bin, X_OK,
+				out, len))
+			return 0;
 	}
-	const char *path = getenv("PATH");
-	if (search_dirs(path && *path ? path : "/usr/local/bin:/usr/bin:/bin", bin, X_OK, out, len))
+	if (base[0] && !pl_lib_in_ld_cache(NULL, base, out, len))
 		return 0;
 	return -ENOENT;
 }
@@ -86,14 +103,15 @@ static int check_elf(const char *path)
 }
 
 /* Resolve and check the binary; ERR names KIND. */
-static int find_binary(const char *kind, const char *bin, char *out, size_t len, char *err,
-		       size_t errlen)
+static int find_binary(const char *kind, const char *bin, int pid, char *out, size_t len,
+		       char *err, size_t errlen)
 {
-	int rc = resolve_binary(bin, out, len);
+	int rc = resolve_binary(bin, pid, out, len);
 
 	if (rc)
 		return pl_attach_err(err, errlen, rc, "%s: binary '%s' not found%s", kind, bin,
-				     strchr(bin, '/') ? "" : " in PATH");
+				     strchr(bin, '/') ? "" : " in PATH, the library directories "
+				     "or the ld.so cache");
 	rc = check_elf(out);
 	if (rc == -ENOEXEC)
 		return pl_attach_err(err, errlen, rc, "%s: '%s' is not an ELF binary", kind, out);
@@ -155,7 +173,7 @@ static int uprobe_attach(struct bpf_program *prog, const struct pl_attach_opts *
 	if (!func && !off)
 		return pl_attach_err(err, errlen, -EINVAL,
 				     "%s on '%s' needs symbol= or offset=", kind, bin);
-	rc = find_binary(kind, bin, path, sizeof(path), err, errlen);
+	rc = find_binary(kind, bin, opts->pid, path, sizeof(path), err, errlen);
 	if (rc)
 		return rc;
 
@@ -236,7 +254,7 @@ static int usdt_attach(struct bpf_program *prog, const struct pl_attach_opts *op
 		return pl_attach_err(err, errlen, -EINVAL,
 				     "usdt program needs binary=, provider= and name= "
 				     "(or SEC(\"usdt/BINARY:PROVIDER:NAME\"))");
-	rc = find_binary("usdt", bin, path, sizeof(path), err, errlen);
+	rc = find_binary("usdt", bin, opts->pid, path, sizeof(path), err, errlen);
 	if (rc)
 		return rc;
 
