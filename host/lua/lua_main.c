@@ -169,6 +169,12 @@ static int pmain(lua_State *L)
 	 * bpf.output to choose JSON lines over text. */
 	lua_pushstring(L, cli->json ? "json" : "text");
 	lua_setfield(L, -2, "output");
+	/* One-liners (-e) and the prompt (-i) have bpf as a global; scripts
+	 * require it. */
+	if (cli->code || cli->interactive) {
+		lua_pushvalue(L, -1);
+		lua_setglobal(L, "bpf");
+	}
 	lua_pop(L, 1);
 	if (cli->drop_caps)
 		pl_lua_drop_caps_at_run(L);
