@@ -6,11 +6,12 @@
 --
 -- Lua puts the pids to watch into a bloom filter (m:push(v)); the program
 -- checks it for every openat and queues the pid; Lua pops
--- the queue (m:pop() is nil when empty). Names like push/pop/pin live on
--- maps that cannot have string keys, so they never hide an entry.
+-- the queue (m:pop() is nil when empty), whose size max_entries sets at
+-- load. Names like push/pop/pin live on maps that cannot have string keys,
+-- so they never hide an entry.
 local bpf = require "pktlua"
 
-local p = bpf.load [[
+local p = bpf.load{ src = [[
 #include <pktlua/bpf.h>
 struct { __uint(type, BPF_MAP_TYPE_BLOOM_FILTER); __uint(max_entries, 64); __type(value, __u32); } watched SEC(".maps");
 struct { __uint(type, BPF_MAP_TYPE_QUEUE); __uint(max_entries, 1024); __type(value, __u32); } hits SEC(".maps");
@@ -26,7 +27,7 @@ int on_openat(void *ctx)
 	PKTLUA_ADD(total, &k, (__u64)1);
 	return 0;
 }
-]]
+]], max_entries = { hits = 4096 } }  -- sized from Lua, before load
 p.maps.watched:push(bpf.pid())            -- watch ourselves
 p:attach()
 
