@@ -48,19 +48,23 @@ void pl_log(enum pl_log_level level, const char *fmt, ...)
 	va_end(ap);
 }
 
-static char first_warning[512];
+/* libbpf's warnings since the last clear, the first MAX_WARNINGS of them:
+ * the first is usually the cause (later ones its consequences, "failed to
+ * load object"), but not always (a warning libbpf recovered from, "Retrying
+ * without BTF", comes first): the loader picks. */
+#define MAX_WARNINGS 32
+static char warnings[MAX_WARNINGS][512];
+static int nwarnings;
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
 	enum pl_log_level ours = level == LIBBPF_DEBUG ? PL_LOG_DEBUG : PL_LOG_INFO;
 
-	/* Keep the first warning since the last clear: later ones are usually
-	 * consequences ("failed to load object"). */
-	if (level == LIBBPF_WARN && !first_warning[0]) {
+	if (level == LIBBPF_WARN && nwarnings < MAX_WARNINGS) {
 		va_list copy;
 
 		va_copy(copy, ap);
-		char buf[sizeof(first_warning)];
+		char buf[sizeof(warnings[0])];
 		vsnprintf(buf, sizeof(buf), fmt, copy);
 		va_end(copy);
 		/* libbpf's messages carry their own "libbpf: " prefix. */
@@ -79,8 +83,9 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 		for (size_t i = 0; i < sizeof(not_reasons) / sizeof(not_reasons[0]); i++)
 			reason &= strncmp(msg, not_reasons[i], strlen(not_reasons[i])) != 0;
 		if (reason) {
-			snprintf(first_warning, sizeof(first_warning), "%s", msg);
-			first_warning[strcspn(first_warning, "\n")] = '\0';
+			char *w = warnings[nwarnings++];
+			snprintf(w, sizeof(warnings[0]), "%s", msg);
+			w[strcspn(w, "\n")] = '\0';
 		}
 	}
 	vlog(ours, "", fmt, ap);   /* libbpf prefixes its own "libbpf: " */
@@ -89,12 +94,17 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 
 const char *pl_log_libbpf_warning(void)
 {
-	return first_warning;
+	return nwarnings ? warnings[0] : "";
+}
+
+const char *pl_log_libbpf_warning_at(int i)
+{
+	return i >= 0 && i < nwarnings ? warnings[i] : NULL;
 }
 
 void pl_log_clear_libbpf_warning(void)
 {
-	first_warning[0] = '\0';
+	nwarnings = 0;
 }
 
 void pl_log_route_libbpf(void)

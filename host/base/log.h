@@ -28,6 +28,9 @@ void pl_log_route_libbpf(void);
  * its "libbpf: " prefix and trailing newline removed ("" if none): the loader
  * uses it to explain failures that have no verifier log. */
 const char *pl_log_libbpf_warning(void);
+/* The I-th warning since the clear (0 is the first), in the same form, or
+ * NULL past the last one kept (the first 32). */
+const char *pl_log_libbpf_warning_at(int i);
 void pl_log_clear_libbpf_warning(void);
 
 #endif

@@ -131,6 +131,14 @@ static char *format_msg(const char *fmt, ...)
 	return s;
 }
 
+/* "tracing", "xdp": the program type as libbpf spells it. */
+static const char *prog_type_words(const struct bpf_program *prog)
+{
+	const char *s = libbpf_bpf_prog_type_str(bpf_program__type(prog));
+
+	return s ? s : "this type of";
+}
+
 static bool is_fentry_like(const struct bpf_program *prog)
 {
 	const char *sec = bpf_program__section_name(prog);
@@ -157,13 +165,66 @@ static void restore_path(char *where, size_t len, const char *source_file)
 	snprintf(where, len, "%s%s", source_file, line);
 }
 
+/* libbpf warnings that are not a failure's reason: ones it recovered from
+ * (a map made again without BTF), and the lines that only repeat that
+ * something failed. */
+static bool is_noise(const char *w)
+{
+	static const char *const noise[] = {
+		"Retrying without BTF", "BTF is optional, ignoring", "Error loading BTF",
+		"Error loading .BTF", "PROG LOAD LOG --", "failed to load object",
+		"BPF program load failed", "failed to load program", "failed to load BPF",
+		"failed to load: -", "failed to prepare load attributes",
+	};
+	for (size_t i = 0; i < sizeof(noise) / sizeof(noise[0]); i++)
+		if (strstr(w, noise[i]))
+			return true;
+	return false;
+}
+
+/* What libbpf said about program NAME ("prog 'NAME': REASON"), without the
+ * prefix and a trailing ": -ERRNO", in OUT; "" when it said nothing but
+ * noise. */
+static void libbpf_reason(const char *name, char *out, size_t len)
+{
+	char prefix[160];
+	const char *w;
+
+	snprintf(prefix, sizeof(prefix), "prog '%s': ", name);
+	out[0] = '\0';
+	for (int i = 0; (w = pl_log_libbpf_warning_at(i)); i++) {
+		if (!starts_with(w, prefix) || is_noise(w))
+			continue;
+		snprintf(out, len, "%s", w + strlen(prefix));
+		char *colon = strrchr(out, ':');
+		if (colon && colon[1] == ' ' && colon[2] == '-' && colon[3] >= '0' &&
+		    colon[3] <= '9' && strspn(colon + 3, "0123456789") == strlen(colon + 3))
+			*colon = '\0';
+		return;
+	}
+}
+
+/* The kind of program SEC names, for "this kernel refuses ... programs". */
+static const char *kind_words(const char *sec)
+{
+	if (starts_with(sec, "iter"))
+		return "BPF iterator (iter/)";
+	if (starts_with(sec, "struct_ops"))
+		return "struct_ops";
+	if (starts_with(sec, "freplace"))
+		return "freplace (extension)";
+	if (starts_with(sec, "syscall"))
+		return "syscall";
+	return NULL;
+}
+
 /* Why a program failed to load, in one line. */
 static char *explain_prog_failure(struct bpf_program *prog, int err, const char *log,
 				  const char *source_file)
 {
 	const char *name = bpf_program__name(prog);
 	const char *sec = bpf_program__section_name(prog);
-	char reason[512], where[256];
+	char reason[512], where[256], lib[512];
 
 	if (bpf_program__type(prog) == BPF_PROG_TYPE_UNSPEC)
 		return format_msg("program '%s': unknown section '%s' (try tracepoint/, raw_tp/, "
@@ -192,17 +253,57 @@ static char *explain_prog_failure(struct bpf_program *prog, int err, const char 
 							  pl_caps_unpriv_bpf()), why, sizeof(why)))
 			return format_msg("program '%s' (%s): loading it %s", name, sec, why);
 	}
+
+	/* libbpf's own reason, when it stopped before the kernel: an attach
+	 * target not in the kernel's BTF (tp_btf/NAME, fentry/FUNC: libbpf
+	 * looks up btf_trace_NAME or FUNC and says only ESRCH otherwise). */
+	libbpf_reason(name, lib, sizeof(lib));
+	const char *target = strchr(sec, '/') ? strchr(sec, '/') + 1 : "";
+	if (strstr(lib, "failed to find kernel BTF type ID") && target[0]) {
+		if (starts_with(sec, "tp_btf/"))
+			return format_msg("program '%s' (%s): the kernel has no tracepoint '%s' "
+					  "(no btf_trace_%s in its BTF)", name, sec, target, target);
+		return format_msg("program '%s' (%s): the kernel has no function '%s' in its BTF "
+				  "(libbpf: %s)", name, sec, target, lib);
+	}
+	if (lib[0])
+		return format_msg("program '%s' (%s) failed to load: %s", name, sec, lib);
+
+	/* EPERM with nothing from the verifier, though pktlua holds what the
+	 * program type needs: the kernel refuses that kind of program. */
+	const char *kind = kind_words(sec);
+	if (err == -EPERM)
+		return format_msg("program '%s' (%s): this kernel refuses %s programs (%s, with "
+				  "the capabilities they need held)", name, sec,
+				  kind ? kind : prog_type_words(prog), strerror(-err));
 	return format_msg("program '%s' (%s) failed to load: %s", name, sec, strerror(-err));
 }
 
+/* The program libbpf's warnings name first ("prog 'NAME': ..."): earlier
+ * warnings may be about maps it recovered from. */
 static struct bpf_program *failed_program(struct bpf_object *obj)
 {
-	const char *w = pl_log_libbpf_warning();
+	const char *w;
 	char name[128];
 
-	if (sscanf(w, "prog '%127[^']'", name) == 1)
-		return bpf_object__find_program_by_name(obj, name);
+	for (int i = 0; (w = pl_log_libbpf_warning_at(i)); i++) {
+		struct bpf_program *p;
+		if (sscanf(w, "prog '%127[^']'", name) == 1 &&
+		    (p = bpf_object__find_program_by_name(obj, name)))
+			return p;
+	}
 	return NULL;
+}
+
+/* libbpf's first warning that is a reason ("" if none). */
+static const char *object_reason(void)
+{
+	const char *w;
+
+	for (int i = 0; (w = pl_log_libbpf_warning_at(i)); i++)
+		if (!is_noise(w))
+			return w;
+	return pl_log_libbpf_warning();
 }
 
 /* Before the kernel is asked: does pktlua hold what loading OBJ needs? The
@@ -335,7 +436,7 @@ int pl_object_load_opened(struct bpf_object *bobj, const struct pl_load_opts *op
 		goto out;
 	}
 	/* Not a program: maps, BTF, relocations. libbpf said why. */
-	const char *why = pl_log_libbpf_warning();
+	const char *why = object_reason();
 	*errmsg = format_msg("object '%s' failed to load: %s", name,
 			     why[0] ? why : strerror(-err));
 out:
