@@ -4,7 +4,7 @@
 #include "base/tools.h"
 #include "compile/cache.h"
 #include "lua/lua_main.h"
-#include "packets/filter_run.h"
+#include "cli/filter_cmd.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -83,56 +83,6 @@ static void hold_std_fds(void)
 	}
 }
 
-static int stdout_errno;   /* why a flush of stdout failed */
-
-static void flush_stdout(void)
-{
-	errno = 0;
-	if ((fflush(stdout) || ferror(stdout)) && !stdout_errno)
-		stdout_errno = errno ? errno : EIO;
-}
-
-/* --filter and --filter-c: the count or the C on stdout must arrive. */
-static int stdout_status(int rc)
-{
-	flush_stdout();
-	if (!stdout_errno || stdout_errno == EPIPE)
-		return rc;
-	pl_log(PL_LOG_ERROR, "cannot write to stdout: %s", strerror(stdout_errno));
-	return rc ? rc : 1;
-}
-
-/* --filter: the count on stdout, details at -v, problems on stderr. A cut
- * file or packets that could not be run still print the count of what was
- * read, then the error (status 1). */
-static int filter_main(const char *expr, const char *file, const char *out)
-{
-	struct pl_filter_run_opts opts = { .out = out };
-	struct pl_filter_run_result res;
-	char err[1024] = "";
-	int rc;
-
-	rc = pl_filter_run(expr, file, &opts, &res, err, sizeof(err));
-	if (rc && rc != -EIO) {
-		pl_log(PL_LOG_ERROR, "%s", err);
-		return 1;
-	}
-	printf("%llu packet%s matched\n", (unsigned long long)res.matched,
-	       res.matched == 1 ? "" : "s");
-	flush_stdout();
-	pl_log(PL_LOG_INFO, "%s: %llu packets read, %llu matched, in %llu batches, %llu not run; "
-	       "setup %.1f ms, run %.1f ms (%.0f packets/s)", file,
-	       (unsigned long long)res.packets, (unsigned long long)res.matched,
-	       (unsigned long long)res.batches,
-	       (unsigned long long)res.errors, res.setup_ns / 1e6, res.run_ns / 1e6,
-	       res.run_ns ? res.packets * 1e9 / res.run_ns : 0.0);
-	if (rc) {
-		pl_log(PL_LOG_ERROR, "%s", err);
-		return 1;
-	}
-	return 0;
-}
-
 /* -t alone: "NAME  purpose", one tool a line. */
 static int tools_list(void)
 {
@@ -149,20 +99,6 @@ static int tools_list(void)
 	for (int i = 0; i < n; i++)
 		printf("%-*s  %s\n", width, t[i].name, t[i].summary);
 	free(t);
-	return 0;
-}
-
-static int filter_c_main(const char *expr, const char *file)
-{
-	char err[1024] = "";
-	char *c = pl_filter_run_c(expr, file, err, sizeof(err));
-
-	if (!c) {
-		pl_log(PL_LOG_ERROR, "%s", err);
-		return 1;
-	}
-	fputs(c, stdout);
-	free(c);
 	return 0;
 }
 
@@ -188,11 +124,13 @@ static int list_main(const char *pattern, bool verbose)
 int main(int argc, char **argv)
 {
 	struct pl_cli cli = { .argc = argc, .argv = argv };
-	const char *filter = NULL, *filter_c = NULL, *out = NULL;
 	bool cache = true;
 	int verbose = 0, i;
 
 	hold_std_fds();
+	/* --filter, --filter-c, -w: one-liners that run no script. */
+	if (pl_cli_is_filter(argc, argv))
+		return pl_cli_filter_main(argc, argv);
 
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i];
@@ -266,20 +204,6 @@ int main(int argc, char **argv)
 			cli.pcap = argv[++i];
 			continue;
 		}
-		if (!strcmp(a, "--filter") || !strcmp(a, "--filter-c") || !strcmp(a, "-w")) {
-			if (i + 1 >= argc) {
-				pl_log(PL_LOG_ERROR, "%s needs an argument (%s)", a,
-				       a[1] == 'w' ? "an output file" : "a tcpdump expression");
-				return 2;
-			}
-			if (!strcmp(a, "--filter"))
-				filter = argv[++i];
-			else if (!strcmp(a, "--filter-c"))
-				filter_c = argv[++i];
-			else
-				out = argv[++i];
-			continue;
-		}
 		if (!strcmp(a, "-e")) {
 			if (i + 1 >= argc) {
 				pl_log(PL_LOG_ERROR, "-e needs an argument (Lua code)");
@@ -293,40 +217,6 @@ int main(int argc, char **argv)
 	}
 	pl_log_set_level(verbose >= 2 ? PL_LOG_DEBUG : verbose ? PL_LOG_INFO : PL_LOG_WARN);
 	pl_cache_set_enabled(cache);
-	if (filter || filter_c || out) {
-		/* --filter and --filter-c run no script: nothing else may be asked for. */
-		const char *what = filter ? "--filter" : filter_c ? "--filter-c" : NULL;
-		if (!what) {
-			pl_log(PL_LOG_ERROR, "-w needs --filter (-w OUT writes the packets it matches)");
-			return 2;
-		}
-		if (filter && filter_c) {
-			pl_log(PL_LOG_ERROR, "--filter and --filter-c do not go together");
-			return 2;
-		}
-		if (i < argc || cli.code || cli.interactive || cli.json || cli.drop_caps ||
-		    cli.metrics) {
-			pl_log(PL_LOG_ERROR, "%s runs no script: '%s' does not go with it", what,
-			       i < argc ? argv[i] : cli.code ? "-e" : cli.interactive ? "-i" :
-			       cli.json ? "--json" : cli.drop_caps ? "--drop-caps" : "--metrics");
-			return 2;
-		}
-		if (filter_c && out) {
-			pl_log(PL_LOG_ERROR, "-w goes with --filter, not --filter-c");
-			return 2;
-		}
-		if (filter && !cli.pcap) {
-			pl_log(PL_LOG_ERROR, "--filter needs --pcap FILE (the capture to filter)");
-			return 2;
-		}
-		if (out && !strcmp(out, "-")) {
-			pl_log(PL_LOG_ERROR, "-w -: stdout carries the count; name a file");
-			return 2;
-		}
-		pl_log_route_libbpf();
-		return stdout_status(filter ? filter_main(filter, cli.pcap, out) :
-				     filter_c_main(filter_c, cli.pcap));
-	}
 	if (cli.tool) {
 		if (cli.code || cli.interactive) {
 			pl_log(PL_LOG_ERROR, "-t runs a tool: '%s' does not go with it",
