@@ -21,6 +21,8 @@ struct bpf_program;
 struct pl_attach_opts {
 	const char *iface;      /* xdp, tc, socket: interface name */
 	const char *direction;  /* tc: "ingress" (default) or "egress" */
+	bool first;             /* tc: run before the interface's other tc programs
+				 * in that direction (tcx BPF_F_BEFORE), not after */
 	const char *mode;       /* xdp: "skb" or "native"; NULL lets the kernel choose */
 	const char *binary;     /* uprobe, usdt: path, or a name looked up in PATH */
 	const char *symbol;     /* uprobe: function name */

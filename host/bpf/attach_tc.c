@@ -18,6 +18,7 @@
  * the values of enum bpf_attach_type in Linux 6.6+ include/uapi/linux/bpf.h. */
 #define PL_BPF_TCX_INGRESS ((enum bpf_attach_type)46)
 #define PL_BPF_TCX_EGRESS ((enum bpf_attach_type)47)
+#define PL_BPF_F_BEFORE (1U << 3)
 
 /* libbpf 1.1 knows SEC("tc") and SEC("classifier") only: a program in
  * SEC("tcx/ingress") (libbpf 1.3's name) or SEC("tc/egress") would be opened
@@ -64,7 +65,11 @@ static int tc_attach(struct bpf_program *prog, const struct pl_attach_opts *opts
 				     "tc attach to '%s': SEC(\"%s\") is not a classifier; use SEC(\"tc\")",
 				     iface, sec);
 
-	fd = bpf_link_create(bpf_program__fd(prog), (int)ifindex, type, NULL);
+	/* tcx runs an interface's programs in order; a new one goes last, or
+	 * first with BPF_F_BEFORE and no relative program. libbpf 1.1 passes
+	 * the flags through for attach types it does not know. */
+	LIBBPF_OPTS(bpf_link_create_opts, lopts, .flags = opts->first ? PL_BPF_F_BEFORE : 0);
+	fd = bpf_link_create(bpf_program__fd(prog), (int)ifindex, type, &lopts);
 	if (fd < 0) {
 		rc = pl_errno(fd);
 		/* Kernels before 6.6 do not know the attach type. */
@@ -78,7 +83,7 @@ static int tc_attach(struct bpf_program *prog, const struct pl_attach_opts *opts
 	rc = pl_link__add_fd(link, fd);
 	if (rc)
 		return rc;
-	pl_link__set_desc(link, "tc on %s (%s)", iface, dir);
+	pl_link__set_desc(link, "tc on %s (%s%s)", iface, dir, opts->first ? ", first" : "");
 	return 0;
 }
 

@@ -175,7 +175,8 @@ static int program_tostring(lua_State *L)
 
 static const char *const attach_keys[] = {
 	"binary", "cgroup", "direction", "event", "freq", "iface", "mode", "name",
-	"offset", "period", "pid", "provider", "retprobe", "symbol", "tracepoint", "cookie", NULL,
+	"offset", "period", "pid", "provider", "retprobe", "symbol", "tracepoint", "cookie", "first",
+	NULL,
 };
 
 /* Fill OPTS from the table at IDX (if any). Strings stay owned by the table,
@@ -199,7 +200,7 @@ static void check_attach_opts(lua_State *L, int idx, struct pl_attach_opts *opts
 		if (which < 0)
 			luaL_error(L, "attach: unknown option '%s' (known: binary, cgroup, "
 				   "direction, event, freq, iface, mode, name, offset, period, "
-				   "pid, provider, retprobe, symbol, tracepoint, cookie)", k);
+				   "pid, provider, retprobe, symbol, tracepoint, cookie, first)", k);
 		switch (which) {
 		case 0: opts->binary = luaL_checkstring(L, -1); break;
 		case 1: opts->cgroup = luaL_checkstring(L, -1); break;
@@ -217,6 +218,7 @@ static void check_attach_opts(lua_State *L, int idx, struct pl_attach_opts *opts
 		case 13: opts->symbol = luaL_checkstring(L, -1); break;
 		case 14: opts->tracepoint = luaL_checkstring(L, -1); break;
 		case 15: opts->cookie = (uint64_t)luaL_checkinteger(L, -1); break;
+		case 16: opts->first = lua_toboolean(L, -1); break;
 		}
 		lua_pop(L, 1);                             /* key */
 	}
