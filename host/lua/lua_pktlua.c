@@ -202,8 +202,10 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-/* filters = {NAME = "tcpdump expression", ...} → the C text of one function
- * per NAME (pl_filter_to_c, packet-pointer flavour, Ethernet), in NAME order
+/* filters = {NAME = "tcpdump expression", ...} → the C text of the functions
+ * of each NAME (pl_filter_to_c, both flavours: NAME and NAME__len on packet
+ * pointers, NAME__buf on a copy, as <pktlua/tcpdump.h> uses them; unused
+ * static inline functions cost nothing), for Ethernet, in NAME order
  * so the same table always gives the same text. Returns the text (kept alive
  * in the table at BUF) or NULL when there is no filters option. Raises an
  * error naming the filter when one does not compile or translate. */
@@ -245,7 +247,7 @@ static const char *collect_filters(lua_State *L, int opts, int buf)
 	for (i = 0; i < n; i++) {
 		lua_getfield(L, t, names[i]);              /* ... expr */
 		char *c = pl_filter_expr_to_c(lua_tostring(L, -1), 1 /* DLT_EN10MB */, 0, names[i],
-					      PL_FILTER_PKT, err, sizeof(err));
+					      PL_FILTER_PKT | PL_FILTER_BUF, err, sizeof(err));
 		lua_pop(L, 1);                             /* expr stays alive in t */
 		if (!c && pl_interrupt_pending())
 			pl_lua_raise_interrupt(L);         /* Ctrl-C during libpcap's compile */
