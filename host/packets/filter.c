@@ -26,6 +26,7 @@
 #include "packets/filter.h"
 
 #include <pcap/pcap.h>
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -149,10 +150,35 @@ static int refuse(char *err, size_t errlen, unsigned int pc, const struct bpf_in
 #define PL_SKF_AD_OFF ((uint32_t)-0x1000)
 #define PL_SKF_AD_MAX 64u
 
-static const char *linux_only(uint16_t code, uint32_t k)
+/* The ancillary loads libpcap emits when it compiles for a live Linux
+ * interface (BPF_SPECIAL_VLAN_HANDLING, `inbound`/`outbound`), which the
+ * PL_FILTER_LIVE flavours read from their struct pl_filter_anc argument:
+ * the kernel's values for SKF_AD_PKTTYPE (skb->pkt_type), SKF_AD_VLAN_TAG
+ * (the TCI), SKF_AD_VLAN_TAG_PRESENT and SKF_AD_VLAN_TPID. */
+#define PL_SKF_AD_PKTTYPE 4u
+#define PL_SKF_AD_VLAN_TAG 44u
+#define PL_SKF_AD_VLAN_TAG_PRESENT 48u
+#define PL_SKF_AD_VLAN_TPID 60u
+
+static const char *anc_field(uint16_t code, uint32_t k)
+{
+	if (BPF_MODE(code) != BPF_ABS || k < PL_SKF_AD_OFF)
+		return NULL;
+	switch (k - PL_SKF_AD_OFF) {
+	case PL_SKF_AD_PKTTYPE: return "pkttype";
+	case PL_SKF_AD_VLAN_TAG: return "vlan_tci";
+	case PL_SKF_AD_VLAN_TAG_PRESENT: return "vlan_present";
+	case PL_SKF_AD_VLAN_TPID: return "vlan_tpid";
+	default: return NULL;
+	}
+}
+
+static const char *linux_only(uint16_t code, uint32_t k, unsigned flavours)
 {
 	if (k >= PL_SKF_LL_OFF && k < PL_SKF_AD_OFF)
 		return "a Linux network- or link-header-relative load (SKF_NET_OFF/SKF_LL_OFF), which only a socket filter in the kernel can do";
+	if ((flavours & PL_FILTER_LIVE) && anc_field(code, k))
+		return NULL;
 	if (BPF_MODE(code) == BPF_ABS && k >= PL_SKF_AD_OFF && k < PL_SKF_AD_OFF + PL_SKF_AD_MAX)
 		return "a Linux ancillary-data load (SKF_AD_OFF + code), which only a socket filter in the kernel can do";
 	return NULL;
@@ -167,8 +193,8 @@ static uint32_t ja_target(unsigned int pc, uint32_t k)
 
 /* Check every instruction; mark jump targets (TARGET[i]) and backward jump
  * targets. Returns 0 or -EINVAL with ERR set. */
-static int check_prog(const struct bpf_program *prog, bool *target, bool *has_loop,
-		      bool *uses_mem, char *err, size_t errlen)
+static int check_prog(const struct bpf_program *prog, unsigned flavours, bool *target,
+		      bool *has_loop, bool *uses_mem, char *err, size_t errlen)
 {
 	unsigned int n = prog->bf_len;
 
@@ -189,8 +215,8 @@ static int check_prog(const struct bpf_program *prog, bool *target, bool *has_lo
 			case BPF_LD | BPF_H | BPF_IND:
 			case BPF_LD | BPF_B | BPF_IND:
 			case BPF_LDX | BPF_B | BPF_MSH:
-				if (linux_only(c, in->k))
-					return refuse(err, errlen, pc, in, linux_only(c, in->k));
+				if (linux_only(c, in->k, flavours))
+					return refuse(err, errlen, pc, in, linux_only(c, in->k, flavours));
 				break;
 			case BPF_LD | BPF_W | BPF_LEN:
 			case BPF_LDX | BPF_W | BPF_LEN:
@@ -332,6 +358,13 @@ static void emit_load(struct sbuf *b, unsigned flavour, const struct bpf_insn *i
 	bool msh = BPF_MODE(in->code) == BPF_MSH;
 	unsigned int size = msh ? 1 : load_size(in->code);
 	uint64_t end = (uint64_t)in->k + size;
+
+	/* An ancillary load (check_prog() let it through: a LIVE flavour)
+	 * loads the whole value, whatever its size, as the kernel does. */
+	if (anc_field(in->code, in->k)) {
+		sb_printf(b, "\ta = anc->%s;\n", anc_field(in->code, in->k));
+		return;
+	}
 
 	if (flavour == PL_FILTER_PKT) {
 		if (!ind) {
@@ -514,7 +547,7 @@ static void emit_insn(struct sbuf *b, unsigned flavour, const struct bpf_program
 	}
 }
 
-static void emit_body(struct sbuf *b, unsigned flavour, const struct bpf_program *prog,
+static void emit_body(struct sbuf *b, unsigned flavour, bool live, const struct bpf_program *prog,
 		      const bool *target, bool has_loop, const bool *uses_mem)
 {
 	sb_printf(b, "\tunsigned int a = 0, x = 0;\n");
@@ -529,6 +562,8 @@ static void emit_body(struct sbuf *b, unsigned flavour, const struct bpf_program
 		sb_printf(b, "\t(void)p; (void)e;\n");
 	else
 		sb_printf(b, "\t(void)buf;\n");
+	if (live)
+		sb_printf(b, "\t(void)anc;\n");
 	for (unsigned int i = 0; i < BPF_MEMWORDS; i++)
 		if (uses_mem[i])
 			sb_printf(b, "\t(void)m%u;\n", i);
@@ -582,6 +617,13 @@ static const char preamble[] =
 	"#else\n"
 	"#define PL_FILTER_FORGET(v) PL_FILTER_BARRIER(v)\n"
 	"#endif\n"
+	"/* What a socket filter reads of an skb besides its bytes, for the\n"
+	" * ancillary loads of expressions compiled for a live interface (the\n"
+	" * __live flavours): skb->pkt_type (PACKET_OUTGOING, 4, for a packet\n"
+	" * being sent), and the outer VLAN tag the kernel keeps beside the frame. */\n"
+	"struct pl_filter_anc {\n"
+	"\tunsigned int pkttype, vlan_present, vlan_tci, vlan_tpid;\n"
+	"};\n"
 	"/* Trips round the `ip6 protochain` loop (one per IPv6 extension\n"
 	" * header) before the packet is rejected. */\n"
 	"#ifndef PL_FILTER_LOOP_MAX\n"
@@ -606,9 +648,10 @@ char *pl_filter_to_c(const struct bpf_program *prog, const char *name, const cha
 		errno = EINVAL;
 		return NULL;
 	}
-	if (!(flavours & (PL_FILTER_PKT | PL_FILTER_BUF)) || (flavours & ~(PL_FILTER_PKT | PL_FILTER_BUF))) {
-		snprintf(err, errlen, "filter '%s': flavours 0x%x: want PL_FILTER_PKT and/or PL_FILTER_BUF",
-			 name, flavours);
+	if (!(flavours & (PL_FILTER_PKT | PL_FILTER_BUF)) ||
+	    (flavours & ~(PL_FILTER_PKT | PL_FILTER_BUF | PL_FILTER_LIVE))) {
+		snprintf(err, errlen, "filter '%s': flavours 0x%x: want PL_FILTER_PKT and/or PL_FILTER_BUF "
+			 "(and PL_FILTER_LIVE)", name, flavours);
 		errno = EINVAL;
 		return NULL;
 	}
@@ -618,7 +661,7 @@ char *pl_filter_to_c(const struct bpf_program *prog, const char *name, const cha
 		errno = ENOMEM;
 		return NULL;
 	}
-	if (check_prog(prog, target, &has_loop, uses_mem, err, errlen) < 0) {
+	if (check_prog(prog, flavours, target, &has_loop, uses_mem, err, errlen) < 0) {
 		char why[256];
 
 		snprintf(why, sizeof(why), "%s", err);
@@ -628,24 +671,30 @@ char *pl_filter_to_c(const struct bpf_program *prog, const char *name, const cha
 		return NULL;
 	}
 
+	bool live = flavours & PL_FILTER_LIVE;
+	const char *anc = live ? ",\n\t\tconst struct pl_filter_anc *anc" : "";
+
 	sb_printf(&b, "%s", preamble);
 	emit_comment_expr(&b, name, expr);
 	if (flavours & PL_FILTER_PKT) {
-		sb_printf(&b, "static inline __always_inline int %s__len(const void *data, const void *data_end,\n"
-			  "\t\tunsigned int wirelen)\n{\n"
+		sb_printf(&b, "static inline __always_inline int %s__%s(const void *data, const void *data_end,\n"
+			  "\t\tunsigned int wirelen%s)\n{\n"
 			  "\tconst unsigned char *p = (const unsigned char *)data;\n"
-			  "\tconst unsigned char *e = (const unsigned char *)data_end;\n", name);
-		emit_body(&b, PL_FILTER_PKT, prog, target, has_loop, uses_mem);
+			  "\tconst unsigned char *e = (const unsigned char *)data_end;\n", name,
+			  live ? "live" : "len", anc);
+		emit_body(&b, PL_FILTER_PKT, live, prog, target, has_loop, uses_mem);
 		sb_printf(&b, "}\n\n");
-		sb_printf(&b, "static inline __always_inline int %s(const void *data, const void *data_end)\n{\n"
-			  "\treturn %s__len(data, data_end, (unsigned int)((const unsigned char *)data_end -\n"
-			  "\t\t\t\t\t\t(const unsigned char *)data));\n}\n\n", name, name);
+		if (!live)
+			sb_printf(&b, "static inline __always_inline int %s(const void *data, const void *data_end)\n{\n"
+				  "\treturn %s__len(data, data_end, (unsigned int)((const unsigned char *)data_end -\n"
+				  "\t\t\t\t\t\t(const unsigned char *)data));\n}\n\n", name, name);
 	}
 	if (flavours & PL_FILTER_BUF) {
-		sb_printf(&b, "static inline __always_inline int %s__buf(const unsigned char *buf,\n"
-			  "\t\tconst unsigned int *caplen, unsigned int wirelen)\n{\n", name);
+		sb_printf(&b, "static inline __always_inline int %s__%s(const unsigned char *buf,\n"
+			  "\t\tconst unsigned int *caplen, unsigned int wirelen%s)\n{\n", name,
+			  live ? "livebuf" : "buf", anc);
 		sb_printf(&b, "\tif (*caplen > %uu)\n\t\treturn 0;\n", PL_FILTER_BUF_MAX);
-		emit_body(&b, PL_FILTER_BUF, prog, target, has_loop, uses_mem);
+		emit_body(&b, PL_FILTER_BUF, live, prog, target, has_loop, uses_mem);
 		sb_printf(&b, "}\n\n");
 	}
 	free(target);
@@ -705,4 +754,64 @@ int pl_filter_insns(const char *expr, int linktype, uint32_t snaplen,
 	*n = prog.bf_len;
 	pcap_freecode(&prog);
 	return 0;
+}
+
+char *pl_filter_iface_to_c(const char *expr, const char *iface, uint32_t snaplen,
+			   const char *name, unsigned flavours, uint32_t *netmask,
+			   char *err, size_t errlen)
+{
+	char ebuf[PCAP_ERRBUF_SIZE] = "";
+	bpf_u_int32 net = 0, mask = 0;
+	struct bpf_program prog;
+	pcap_t *p;
+	char *c = NULL;
+	int rc, e = 0;
+
+	if (!snaplen)
+		snaplen = PL_FILTER_BUF_MAX;
+	/* A live handle, as tcpdump opens it: libpcap compiles `vlan` (and
+	 * `inbound`/`outbound`) for Linux's ancillary data only on one. It
+	 * opens a packet socket (with a small ring) for the time of the
+	 * compile: nothing is read from it. */
+	p = pcap_create(iface, ebuf);
+	if (!p) {
+		snprintf(err, errlen, "interface '%s': %s", iface, ebuf);
+		errno = ENODEV;
+		return NULL;
+	}
+	pcap_set_snaplen(p, (int)snaplen);
+	pcap_set_buffer_size(p, 64 * 1024);
+	rc = pcap_activate(p);
+	if (rc < 0) {
+		snprintf(err, errlen, "interface '%s': %s", iface,
+			 rc == PCAP_ERROR_NO_SUCH_DEVICE ? "no such interface" :
+			 rc == PCAP_ERROR_PERM_DENIED ? "permission denied (capture needs root)" :
+			 pcap_geterr(p));
+		e = rc == PCAP_ERROR_NO_SUCH_DEVICE ? ENODEV : rc == PCAP_ERROR_PERM_DENIED ? EPERM : EIO;
+		goto out;
+	}
+	if (pcap_datalink(p) != DLT_EN10MB) {
+		snprintf(err, errlen, "interface '%s' does not carry Ethernet frames (link type %s)", iface,
+			 pcap_datalink_val_to_name(pcap_datalink(p)) ?: "unknown");
+		e = EPROTONOSUPPORT;
+		goto out;
+	}
+	/* tcpdump: "if (pcap_lookupnet(device, &localnet, &netmask, ebuf) <
+	 * 0) { localnet = 0; netmask = 0; }" (an interface without IPv4). */
+	if (pcap_lookupnet(iface, &net, &mask, ebuf) < 0)
+		mask = 0;
+	if (netmask)
+		*netmask = ntohl(mask);
+	rc = pl_filter_pcap_compile_mask(p, expr, mask, &prog, err, errlen);
+	if (rc) {
+		e = -rc;
+		goto out;
+	}
+	c = pl_filter_to_c(&prog, name, expr, flavours, err, errlen);
+	e = c ? 0 : errno;
+	pcap_freecode(&prog);
+out:
+	pcap_close(p);
+	errno = e;
+	return c;
 }

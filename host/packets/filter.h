@@ -53,6 +53,20 @@ struct bpf_program;
  * length the filter asks for) on a match. */
 #define PL_FILTER_PKT 1u
 #define PL_FILTER_BUF 2u
+/* PL_FILTER_LIVE, with either or both — an expression compiled for a live
+ * Linux interface (pl_filter_iface_to_c) may read socket-filter ancillary
+ * data: the outer VLAN tag the kernel keeps beside the frame and the
+ * packet type. Its functions take them (struct pl_filter_anc, defined in
+ * the text) and have their own names:
+ *   static __always_inline int NAME__live(const void *data, const void *data_end,
+ *           unsigned int wirelen, const struct pl_filter_anc *anc);
+ *   static __always_inline int NAME__livebuf(const unsigned char *buf,
+ *           const unsigned int *caplen, unsigned int wirelen,
+ *           const struct pl_filter_anc *anc);
+ * Run on the frame as a socket filter sees it — an outer tag in
+ * vlan_tci/vlan_present/vlan_tpid is not in the bytes — they answer as
+ * tcpdump's kernel filter does. Other ancillary loads are still refused. */
+#define PL_FILTER_LIVE 4u
 
 /* The one backward jump libpcap emits (`ip6 protochain N`: a loop over the
  * IPv6 extension headers, one trip per header) becomes a loop of at most
@@ -97,6 +111,10 @@ int pl_filter_compile(const char *expr, int linktype, uint32_t snaplen,
 struct pcap;
 int pl_filter_pcap_compile(struct pcap *p, const char *expr, struct bpf_program *prog,
 			   char *err, size_t errlen);
+/* The same with NETMASK (network order, as pcap_lookupnet() gives it) for
+ * `ip broadcast`: what a live interface's compile passes. */
+int pl_filter_pcap_compile_mask(struct pcap *p, const char *expr, uint32_t netmask,
+				struct bpf_program *prog, char *err, size_t errlen);
 
 /* C text (malloc'd, NUL-terminated) defining the FLAVOURS of function NAME
  * (a C identifier) for PROG. EXPR, if not NULL, goes into a comment above
@@ -122,6 +140,18 @@ struct pl_filter_insn {
 
 char *pl_filter_expr_to_c(const char *expr, int linktype, uint32_t snaplen, const char *name,
 			  unsigned flavours, char *err, size_t errlen);
+/* pl_filter_iface_to_c: EXPR compiled as `tcpdump -i IFACE` compiles it:
+ * on a live libpcap handle of IFACE (which must carry Ethernet: link type
+ * EN10MB), SNAPLEN (0: 262144), optimiser on, the netmask of IFACE's IPv4
+ * address (0 when it has none, as tcpdump falls back to; `ip broadcast`
+ * uses it) — so `vlan`, `inbound` and `outbound` use Linux's ancillary data,
+ * as in tcpdump's kernel filter. Translated as pl_filter_to_c() does;
+ * FLAVOURS should include PL_FILTER_LIVE. *NETMASK (if not NULL) gets the
+ * netmask (host order). NULL with errno set and ERR naming the interface
+ * or the expression and the reason. */
+char *pl_filter_iface_to_c(const char *expr, const char *iface, uint32_t snaplen,
+			   const char *name, unsigned flavours, uint32_t *netmask,
+			   char *err, size_t errlen);
 int pl_filter_insns(const char *expr, int linktype, uint32_t snaplen,
 		    struct pl_filter_insn **insns, size_t *n, char *err, size_t errlen);
 

@@ -22,7 +22,7 @@
 
 /* The child's answer on the pipe: int32 status (0, or a positive errno),
  * then either uint32 n and n instructions, or libpcap's message. */
-static void compile_child(pcap_t *p, const char *expr, int fd)
+static void compile_child(pcap_t *p, const char *expr, uint32_t netmask, int fd)
 {
 	struct bpf_program prog;
 	struct rlimit cpu = { PL_FILTER_COMPILE_S, PL_FILTER_COMPILE_S + 1 };
@@ -47,7 +47,7 @@ static void compile_child(pcap_t *p, const char *expr, int fd)
 	signal(SIGTERM, SIG_DFL);
 	signal(SIGPIPE, SIG_DFL);
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	if (pcap_compile(p, &prog, expr, 1, 0) < 0) {
+	if (pcap_compile(p, &prog, expr, 1, netmask) < 0) {
 		const char *msg = pcap_geterr(p);
 		status = EINVAL;
 		(void)!write(fd, &status, sizeof(status));
@@ -107,10 +107,10 @@ static int read_child(int fd, char **buf, size_t *len)
 
 /* In this process: what a short expression needs (a fork costs more than
  * its compile, many times more on a loaded machine). */
-static int compile_here(pcap_t *p, const char *expr, struct bpf_program *prog,
-			char *err, size_t errlen)
+static int compile_here(pcap_t *p, const char *expr, uint32_t netmask,
+			struct bpf_program *prog, char *err, size_t errlen)
 {
-	if (pcap_compile(p, prog, expr, 1, 0) == 0)
+	if (pcap_compile(p, prog, expr, 1, netmask) == 0)
 		return 0;
 	/* libpcap >= 1.10 says "can't parse filter expression: syntax error";
 	 * the prefix says nothing "filter 'EXPR':" does not. */
@@ -126,6 +126,12 @@ static int compile_here(pcap_t *p, const char *expr, struct bpf_program *prog,
 int pl_filter_pcap_compile(pcap_t *p, const char *expr, struct bpf_program *prog,
 			   char *err, size_t errlen)
 {
+	return pl_filter_pcap_compile_mask(p, expr, 0, prog, err, errlen);
+}
+
+int pl_filter_pcap_compile_mask(pcap_t *p, const char *expr, uint32_t netmask,
+				struct bpf_program *prog, char *err, size_t errlen)
+{
 	int pipefd[2], status = 0, rc;
 	char *buf = NULL;
 	size_t len = 0;
@@ -134,7 +140,7 @@ int pl_filter_pcap_compile(pcap_t *p, const char *expr, struct bpf_program *prog
 
 	memset(prog, 0, sizeof(*prog));
 	if (strlen(expr) <= PL_FILTER_COMPILE_HERE)
-		return compile_here(p, expr, prog, err, errlen);
+		return compile_here(p, expr, netmask, prog, err, errlen);
 	if (pipe2(pipefd, O_CLOEXEC)) {
 		rc = -errno;
 		snprintf(err, errlen, "filter '%.*s%s': %s", PL_FILTER_QUOTE(expr), strerror(-rc));
@@ -153,7 +159,7 @@ int pl_filter_pcap_compile(pcap_t *p, const char *expr, struct bpf_program *prog
 	}
 	if (pid == 0) {
 		close(pipefd[0]);
-		compile_child(p, expr, pipefd[1]);
+		compile_child(p, expr, netmask, pipefd[1]);
 	}
 	close(pipefd[1]);
 	rc = read_child(pipefd[0], &buf, &len);

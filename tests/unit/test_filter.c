@@ -110,6 +110,57 @@ static void test_translate_all(void)
 	}
 }
 
+/* PL_FILTER_LIVE: the ancillary loads libpcap emits for a live Linux
+ * interface (`vlan 100`, `outbound`) read the struct pl_filter_anc
+ * argument; the functions have their own names; other ancillary loads are
+ * still refused. (capture_live.sh runs them against tcpdump itself.) */
+static void test_live(void)
+{
+	char err[512];
+	struct bpf_program prog;
+	char *c;
+	/* ldb [vlanp]; jeq #1 → ldb [vlan_tci]; and #0xfff; jeq #100 → ld [type];
+	 * ldh [vlan_tpid]; ret A ... */
+	struct bpf_insn live[] = {
+		BPF_STMT(BPF_LD | BPF_B | BPF_ABS, (uint32_t)-0x1000 + 48),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 1, 0, 6),
+		BPF_STMT(BPF_LD | BPF_B | BPF_ABS, (uint32_t)-0x1000 + 44),
+		BPF_STMT(BPF_ALU | BPF_AND | BPF_K, 0xfff),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 100, 0, 3),
+		BPF_STMT(BPF_LD | BPF_H | BPF_ABS, (uint32_t)-0x1000 + 4),
+		BPF_STMT(BPF_LD | BPF_H | BPF_ABS, (uint32_t)-0x1000 + 60),
+		BPF_STMT(BPF_RET | BPF_A, 0),
+		BPF_STMT(BPF_RET | BPF_K, 0),
+	};
+
+	prog = (struct bpf_program){ 9, live };
+	c = pl_filter_to_c(&prog, "f", "live", PL_FILTER_PKT | PL_FILTER_BUF | PL_FILTER_LIVE, err,
+			   sizeof(err));
+	CHECK_MSG(c != NULL, "%s", err);
+	if (c) {
+		CHECK_STR_CONTAINS(c, "struct pl_filter_anc {");
+		CHECK_STR_CONTAINS(c, "int f__live(const void *data, const void *data_end,");
+		CHECK_STR_CONTAINS(c, "int f__livebuf(const unsigned char *buf,");
+		CHECK_STR_CONTAINS(c, "const struct pl_filter_anc *anc)");
+		CHECK_STR_CONTAINS(c, "a = anc->vlan_present;");
+		CHECK_STR_CONTAINS(c, "a = anc->vlan_tci;");
+		CHECK_STR_CONTAINS(c, "a = anc->pkttype;");
+		CHECK_STR_CONTAINS(c, "a = anc->vlan_tpid;");
+		CHECK(!strstr(c, "int f(const void"));
+		CHECK(!strstr(c, "f__len("));
+	}
+	free(c);
+	/* Without PL_FILTER_LIVE: refused, as before. */
+	CHECK(!pl_filter_to_c(&prog, "f", "live", PL_FILTER_PKT, err, sizeof(err)));
+	CHECK_STR_CONTAINS(err, "ancillary");
+	/* SKF_AD_PROTOCOL stays refused. */
+	live[0] = (struct bpf_insn)BPF_STMT(BPF_LD | BPF_H | BPF_ABS, (uint32_t)-0x1000 + 0);
+	CHECK(!pl_filter_to_c(&prog, "f", "live", PL_FILTER_PKT | PL_FILTER_LIVE, err, sizeof(err)));
+	CHECK_STR_CONTAINS(err, "ancillary");
+	/* PL_FILTER_LIVE alone is no flavour. */
+	CHECK(!pl_filter_to_c(&prog, "f", "live", PL_FILTER_LIVE, err, sizeof(err)));
+}
+
 static void test_refusals(void)
 {
 	char err[512];
@@ -532,6 +583,7 @@ int main(void)
 {
 	RUN(test_translate_all);
 	RUN(test_refusals);
+	RUN(test_live);
 	RUN(test_differential);
 	return pl_test_summary();
 }
