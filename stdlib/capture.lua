@@ -8,11 +8,15 @@
 --
 -- opts: snaplen = N      the file header's snap length (default 262144)
 --       limit = N        call bpf.stop() once N packets are written
---       on_packet = fn   called as fn(bytes, ts_ns, len) for each packet
+--       on_packet = fn   called as fn(bytes, ts_ns, len, rec) for each packet
 --       nanosecond = true  a nanosecond-resolution file (default: microseconds)
+--       records = "tcpdump"  the ring carries <pktlua/tcpdump.h>'s records
+--                        (default: <pktlua/capture.h>'s)
 --
--- The ring buffer's records are struct pktlua_capture_rec, read as bytes
--- (16-byte header, native byte order). Their time is CLOCK_MONOTONIC, as
+-- The ring buffer's records are struct pktlua_capture_rec (16-byte header),
+-- or with records = "tcpdump" struct pktlua_tcpdump_rec (24 bytes: time,
+-- length, captured length, ifindex, direction) then the captured bytes;
+-- read as bytes, native byte order. Their time is CLOCK_MONOTONIC, as
 -- bpf_ktime_get_ns() gives it; to_pcap measures CLOCK_REALTIME −
 -- CLOCK_MONOTONIC once, at the call, and writes wall-clock times. The file
 -- is closed at exit (bpf.at_exit) or by h:close().
@@ -39,6 +43,18 @@ function M.decode(rec)
   return rec:sub(HDR_LEN + 1, HDR_LEN + caplen), ts, len
 end
 
+local TCPDUMP_HDR = "=I8I4I4I4I4"   -- ts_ns, len, caplen, ifindex, flags
+local TCPDUMP_HDR_LEN = 24
+M.IN, M.OUT = 1, 2                  -- pktlua_tcpdump_rec.flags
+
+-- Decode one <pktlua/tcpdump.h> record into data, ts_ns (monotonic), len,
+-- and a table {ifindex =, dir = M.IN | M.OUT}.
+function M.decode_tcpdump(rec)
+  local ts, len, caplen, ifindex, flags = string.unpack(TCPDUMP_HDR, rec)
+  return rec:sub(TCPDUMP_HDR_LEN + 1, TCPDUMP_HDR_LEN + caplen), ts, len,
+    { ifindex = ifindex, dir = flags }
+end
+
 function M.to_pcap(p, ringbuf, file, opts)
   opts = opts or {}
   if type(ringbuf) == "string" then
@@ -49,13 +65,19 @@ function M.to_pcap(p, ringbuf, file, opts)
   local h = { writer = w, file = file, n = 0 }
   local closed = false
   local limit, on_packet = opts.limit, opts.on_packet
+  local decode = M.decode
+  if opts.records == "tcpdump" then
+    decode = M.decode_tcpdump
+  elseif opts.records ~= nil then
+    error("capture.to_pcap: records = \"tcpdump\" or nil, got " .. tostring(opts.records), 2)
+  end
 
   bpf.on(ringbuf, function(rec)
     if closed or (limit and h.n >= limit) then return end
-    local data, ts, len = M.decode(rec)
+    local data, ts, len, more = decode(rec)
     w:write { data = data, ts_ns = ts + offset, len = len }
     h.n = h.n + 1
-    if on_packet then on_packet(data, ts + offset, len) end
+    if on_packet then on_packet(data, ts + offset, len, more) end
     if limit and h.n >= limit then bpf.stop() end
   end)
 

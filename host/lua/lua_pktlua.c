@@ -204,11 +204,13 @@ static int cmp_str(const void *a, const void *b)
 
 /* filters = {NAME = "tcpdump expression", ...} → the C text of the functions
  * of each NAME (pl_filter_to_c, both flavours: NAME and NAME__len on packet
- * pointers, NAME__buf on a copy, as <pktlua/tcpdump.h> uses them; unused
- * static inline functions cost nothing), for Ethernet, in NAME order
- * so the same table always gives the same text. Returns the text (kept alive
- * in the table at BUF) or NULL when there is no filters option. Raises an
- * error naming the filter when one does not compile or translate. */
+ * pointers, NAME__buf on a copy; unused static inline functions cost
+ * nothing), for Ethernet, in NAME order so the same table always gives the
+ * same text. NAME = {"expression", iface = "eth0" [, snaplen = n]} compiles
+ * it as `tcpdump -i eth0` does (pl_filter_iface_to_c: NAME__live and
+ * NAME__livebuf, what <pktlua/tcpdump.h> runs). Returns the text (kept
+ * alive in the table at BUF) or NULL when there is no filters option.
+ * Raises an error naming the filter when one does not compile or translate. */
 static const char *collect_filters(lua_State *L, int opts, int buf)
 {
 	char err[512];
@@ -226,9 +228,32 @@ static const char *collect_filters(lua_State *L, int opts, int buf)
 		if (lua_type(L, -2) != LUA_TSTRING)
 			luaL_error(L, "bpf.load: filters: names must be strings, got %s",
 				   luaL_typename(L, -2));
-		if (lua_type(L, -1) != LUA_TSTRING)
-			luaL_error(L, "bpf.load: filters.%s must be a string (a tcpdump expression), got %s",
+		if (lua_type(L, -1) == LUA_TTABLE) {
+			const char *name = lua_tostring(L, -2);
+			int e = lua_gettop(L);
+			lua_pushnil(L);
+			while (lua_next(L, e)) {           /* ... t k v kk vv */
+				bool ok = (lua_type(L, -2) == LUA_TNUMBER && lua_tointeger(L, -2) == 1 &&
+					   lua_type(L, -1) == LUA_TSTRING) ||
+					  (lua_type(L, -2) == LUA_TSTRING &&
+					   ((!strcmp(lua_tostring(L, -2), "iface") &&
+					     lua_type(L, -1) == LUA_TSTRING) ||
+					    (!strcmp(lua_tostring(L, -2), "snaplen") && lua_isinteger(L, -1))));
+				if (!ok)
+					luaL_error(L, "bpf.load: filters.%s: want {\"expression\", iface = "
+						   "\"name\" [, snaplen = n]}", name);
+				lua_pop(L, 1);
+			}
+			if (lua_rawgeti(L, e, 1) != LUA_TSTRING ||
+			    lua_getfield(L, e, "iface") != LUA_TSTRING)
+				luaL_error(L, "bpf.load: filters.%s: want {\"expression\", iface = "
+					   "\"name\" [, snaplen = n]}", name);
+			lua_pop(L, 2);
+		} else if (lua_type(L, -1) != LUA_TSTRING) {
+			luaL_error(L, "bpf.load: filters.%s must be a string (a tcpdump expression) or "
+				   "{expression, iface = name}, got %s",
 				   lua_tostring(L, -2), luaL_typename(L, -1));
+		}
 		lua_pop(L, 1);
 		n++;
 	}
@@ -245,10 +270,25 @@ static const char *collect_filters(lua_State *L, int opts, int buf)
 	luaL_Buffer b;
 	luaL_buffinit(L, &b);                              /* ... t names <buffer> */
 	for (i = 0; i < n; i++) {
-		lua_getfield(L, t, names[i]);              /* ... expr */
-		char *c = pl_filter_expr_to_c(lua_tostring(L, -1), 1 /* DLT_EN10MB */, 0, names[i],
-					      PL_FILTER_PKT | PL_FILTER_BUF, err, sizeof(err));
-		lua_pop(L, 1);                             /* expr stays alive in t */
+		char *c;
+
+		if (lua_getfield(L, t, names[i]) == LUA_TTABLE) { /* ... {expr, iface=} */
+			lua_rawgeti(L, -1, 1);
+			lua_getfield(L, -2, "iface");
+			lua_getfield(L, -3, "snaplen");            /* ... tbl expr iface snaplen */
+			lua_Integer snap = luaL_optinteger(L, -1, 0);
+			if (snap < 0 || snap > PL_FILTER_BUF_MAX)
+				luaL_error(L, "bpf.load: filters.%s: snaplen %d: want 1..%d", names[i],
+					   (int)snap, PL_FILTER_BUF_MAX);
+			c = pl_filter_iface_to_c(lua_tostring(L, -3), lua_tostring(L, -2), (uint32_t)snap,
+						 names[i], PL_FILTER_PKT | PL_FILTER_BUF | PL_FILTER_LIVE,
+						 NULL, err, sizeof(err));
+			lua_pop(L, 4);                     /* the table stays alive in t */
+		} else {
+			c = pl_filter_expr_to_c(lua_tostring(L, -1), 1 /* DLT_EN10MB */, 0, names[i],
+						PL_FILTER_PKT | PL_FILTER_BUF, err, sizeof(err));
+			lua_pop(L, 1);                     /* expr stays alive in t */
+		}
 		if (!c && pl_interrupt_pending())
 			pl_lua_raise_interrupt(L);         /* Ctrl-C during libpcap's compile */
 		if (!c)
