@@ -77,6 +77,11 @@ static int tc_attach(struct bpf_program *prog, const struct pl_attach_opts *opts
 			return pl_attach_err(err, errlen, rc,
 					     "tc attach to '%s' (%s): this kernel has no tcx links "
 					     "(Linux 6.6 or later)", iface, dir);
+		/* tcx holds at most 64 programs per interface and direction. */
+		if (rc == -ERANGE)
+			return pl_attach_err(err, errlen, rc,
+					     "tc attach to '%s' (%s): the interface has as many tc "
+					     "programs as tcx takes (64)", iface, dir);
 		return pl_attach_err(err, errlen, rc, "tc attach to '%s' (%s): %s", iface, dir,
 				     strerror(-rc));
 	}

@@ -2,8 +2,11 @@
 #include "cli/filter_cmd.h"
 
 #include "base/log.h"
+#include "cli/capture_cmd.h"
 #include "compile/cache.h"
 #include "packets/filter_run.h"
+#include "packets/capture_file.h"
+#include "packets/live.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -14,7 +17,8 @@
 static bool takes_value(const char *a)
 {
 	static const char *const opts[] = {
-		"--filter", "--filter-c", "-w", "--pcap", "-e", "--metrics", NULL,
+		"--filter", "--filter-c", "-w", "--pcap", "-e", "--metrics", "-i", "-c", "-s", "-Q", "-B",
+		NULL,
 	};
 
 	for (int i = 0; opts[i]; i++)
@@ -33,7 +37,9 @@ bool pl_cli_is_filter(int argc, char **argv)
 			return false;   /* a script, or what main() answers itself */
 		if (!strcmp(a, "--filter") || !strcmp(a, "--filter-c") || !strcmp(a, "-w"))
 			return true;
-		if (takes_value(a))
+		/* -i alone is the prompt (then a script may follow); with
+		 * --filter it names an interface: look past it either way. */
+		if (!strcmp(a, "-i") ? i + 1 < argc && argv[i + 1][0] != '-' : takes_value(a))
 			i++;
 	}
 	return false;
@@ -103,8 +109,26 @@ static int filter_c_main(const char *expr, const char *file)
 	return 0;
 }
 
+/* A whole decimal number in 1..MAX, or -1. */
+static long long number(const char *s, long long max)
+{
+	char *end;
+	long long v;
+
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno || end == s || *end || v < 1 || v > max)
+		return -1;
+	return v;
+}
+
+#define MAX_IFACES 64
+
 int pl_cli_filter_main(int argc, char **argv)
 {
+	const char *ifaces[MAX_IFACES];
+	struct pl_capture_args cap = { .ifaces = ifaces };
+	const char *live_only = NULL;   /* an option only live capture takes */
 	const char *filter = NULL, *filter_c = NULL, *out = NULL, *pcap = NULL;
 	const char *other = NULL;       /* an option that does not go with them */
 	bool cache = true;
@@ -127,17 +151,31 @@ int pl_cli_filter_main(int argc, char **argv)
 			cache = false;
 			continue;
 		}
-		if (!strcmp(a, "-i") || !strcmp(a, "--json") || !strcmp(a, "-t") ||
-		    !strcmp(a, "--drop-caps")) {
+		if (!strcmp(a, "--json") || !strcmp(a, "-t") || !strcmp(a, "--drop-caps")) {
 			other = other ? other : a;
 			continue;
 		}
+		if (!strcmp(a, "--xdp") || !strcmp(a, "--pcapng") || !strcmp(a, "-l")) {
+			if (a[2] == 'x')
+				cap.xdp = true;
+			else if (a[2] == 'p')
+				cap.pcapng = true;
+			else
+				cap.line_buffered = true;
+			live_only = live_only ? live_only : a;
+			continue;
+		}
+		if (!strcmp(a, "-n"))   /* tcpdump habit: output is numeric anyway */
+			continue;
 		if (takes_value(a)) {
 			if (i + 1 >= argc) {
 				pl_log(PL_LOG_ERROR, "%s needs an argument (%s)", a,
 				       !strcmp(a, "-w") ? "an output file" :
 				       !strcmp(a, "--pcap") ? "a capture file" :
-				       !strcmp(a, "-e") ? "Lua code" :
+				       !strcmp(a, "-e") ? "Lua code" : !strcmp(a, "-i") ? "an interface" :
+				       !strcmp(a, "-Q") ? "in, out or inout" :
+				       !strcmp(a, "-c") ? "a count" : !strcmp(a, "-s") ? "a snap length" :
+				       !strcmp(a, "-B") ? "a size in KiB" :
 				       !strcmp(a, "--metrics") ? "an address" : "a tcpdump expression");
 				return 2;
 			}
@@ -150,8 +188,57 @@ int pl_cli_filter_main(int argc, char **argv)
 				out = v;
 			else if (!strcmp(a, "--pcap"))
 				pcap = v;
-			else                    /* -e, --metrics */
+			else if (!strcmp(a, "-e") || !strcmp(a, "--metrics"))
 				other = other ? other : a;
+			else if (!strcmp(a, "-i")) {
+				if (cap.n_ifaces == MAX_IFACES) {
+					pl_log(PL_LOG_ERROR, "-i: at most %d interfaces", MAX_IFACES);
+					return 2;
+				}
+				ifaces[cap.n_ifaces++] = v;
+			} else {
+				long long n;
+
+				live_only = live_only ? live_only : a;
+				switch (a[1]) {
+				case 'c':
+					if ((n = number(v, (long long)1 << 62)) < 0) {
+						pl_log(PL_LOG_ERROR, "-c %s: want a count of packets, 1 or more", v);
+						return 2;
+					}
+					cap.count = (uint64_t)n;
+					break;
+				case 's':
+					/* tcpdump: -s 0 is the largest, 262144. */
+					if (strcmp(v, "0") && (n = number(v, PL_LIVE_SNAPLEN_MAX)) < 0) {
+						pl_log(PL_LOG_ERROR, "-s %s: want a snap length of 0..%u bytes "
+						       "(0: %u)", v, PL_LIVE_SNAPLEN_MAX, PL_LIVE_SNAPLEN_MAX);
+						return 2;
+					}
+					cap.snaplen = strcmp(v, "0") ? (uint32_t)n : 0;
+					break;
+				case 'B':
+					if ((n = number(v, 1 << 20)) < 0) {
+						pl_log(PL_LOG_ERROR, "-B %s: want a ring buffer size in KiB, "
+						       "1..1048576", v);
+						return 2;
+					}
+					cap.ring_kib = (size_t)n;
+					break;
+				case 'Q':
+					if (!strcmp(v, "in"))
+						cap.dirs = PL_LIVE_IN;
+					else if (!strcmp(v, "out"))
+						cap.dirs = PL_LIVE_OUT;
+					else if (!strcmp(v, "inout"))
+						cap.dirs = PL_LIVE_IN | PL_LIVE_OUT;
+					else {
+						pl_log(PL_LOG_ERROR, "-Q %s: want in, out or inout", v);
+						return 2;
+					}
+					break;
+				}
+			}
 			continue;
 		}
 		pl_log(PL_LOG_ERROR, "unknown option '%s' (try --help)", a);
@@ -179,8 +266,32 @@ int pl_cli_filter_main(int argc, char **argv)
 		pl_log(PL_LOG_ERROR, "-w goes with --filter, not --filter-c");
 		return 2;
 	}
+	if (filter && cap.n_ifaces) {
+		if (pcap) {
+			pl_log(PL_LOG_ERROR, "--filter takes -i IFACE (live) or --pcap FILE, not both");
+			return 2;
+		}
+		if (cap.pcapng && !out) {
+			pl_log(PL_LOG_ERROR, "--pcapng goes with -w FILE");
+			return 2;
+		}
+		if (cap.xdp && cap.dirs & PL_LIVE_OUT) {
+			pl_log(PL_LOG_ERROR, "--xdp sees incoming packets only: -Q %s does not go with it",
+			       cap.dirs & PL_LIVE_IN ? "inout" : "out");
+			return 2;
+		}
+		cap.expr = filter;
+		cap.out = out;
+		cap.pcapng = cap.pcapng || (out && pl_capture_file_is_pcapng(out));
+		pl_log_route_libbpf();
+		return pl_cli_capture(&cap);
+	}
+	if (live_only) {
+		pl_log(PL_LOG_ERROR, "%s goes with --filter EXPR -i IFACE (live capture)", live_only);
+		return 2;
+	}
 	if (filter && !pcap) {
-		pl_log(PL_LOG_ERROR, "--filter needs --pcap FILE (the capture to filter)");
+		pl_log(PL_LOG_ERROR, "--filter needs --pcap FILE (the capture to filter) or -i IFACE (live)");
 		return 2;
 	}
 	if (out && !strcmp(out, "-")) {
