@@ -1,6 +1,7 @@
 # filter_agree.sh — sourced by the cases that hold pktlua --filter against
 # tcpdump -r (filter_vs_tcpdump.sh: generated captures; filter_live.sh:
-# captures of real traffic). Gives the expression list and agree_all.
+# captures of real traffic), and by capture_live.sh for its expression list.
+# Gives the expression lists and agree_all.
 #
 #   agree_all DIR FILE... — every expression of $expressions (plus any the
 #   caller appended) on every FILE in DIR: the count pktlua --filter prints
@@ -36,6 +37,16 @@ expressions=(
   # combinations
   'not ip and not ip6' 'not (tcp or udp)' 'tcp and (port 80 or port 443) and not src net 10.0.0.0/8'
   'icmp[icmptype] = icmp-echo or icmp6' '(udp or icmp) and ip[8] > 1 and len < 200'
+)
+
+# About the traffic of tests/e2e/traffic_gen.c (filter_live.sh and
+# capture_live.sh add them to the list).
+live_expressions=(
+  'host 198.18.7.2' 'net 198.18.8.0/24 and tcp' 'vlan 100 and tcp port 5001' 'vlan 300 and vlan 200'
+  'ip6 and ip6[6] = 0' 'ip6 protochain 0' 'ip6 protochain 44' 'ip6 protochain 60 and udp'
+  'icmp[icmptype] = icmp-unreach' 'icmp6 and ip6[40] = 1' 'ip[0] & 0xf = 15'
+  'tcp port 5001 and greater 60000' 'ip6 and greater 100000' 'tcp[tcpflags] & tcp-rst != 0 and ip6'
+  'ip6 multicast' 'arp and arp[6:2] = 2'
 )
 
 # One pair: prints "AGREE ..." or "DISAGREE ...", one line.

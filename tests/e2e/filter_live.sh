@@ -121,12 +121,6 @@ echo "eth.pcap holds VLAN and QinQ frames, fragments, IPv4 options, IPv6 option 
 
 . "$here/tests/e2e/filter_agree.sh"
 # About this traffic in particular.
-expressions+=(
-  'host 198.18.7.2' 'net 198.18.8.0/24 and tcp' 'vlan 100 and tcp port 5001' 'vlan 300 and vlan 200'
-  'ip6 and ip6[6] = 0' 'ip6 protochain 0' 'ip6 protochain 44' 'ip6 protochain 60 and udp'
-  'icmp[icmptype] = icmp-unreach' 'icmp6 and ip6[40] = 1' 'ip[0] & 0xf = 15'
-  'tcp port 5001 and greater 60000' 'ip6 and greater 100000' 'tcp[tcpflags] & tcp-rst != 0 and ip6'
-  'ip6 multicast' 'arp and arp[6:2] = 2'
-)
+expressions+=("${live_expressions[@]}")
 agree_all "$caps" "${captures[@]}" || fail "pktlua --filter and tcpdump disagree on real traffic"
 echo "pktlua --filter agrees with tcpdump on live captures"

@@ -13,6 +13,10 @@
  *   traffic_gen local PORT
  *       bulk TCP over 127.0.0.1 and ::1 in this namespace (loopback's large
  *       offloaded frames).
+ *   traffic_gen flood V4 PORT COUNT SIZE [PPS EVERY MPORT]
+ *       COUNT UDP datagrams of SIZE bytes, every EVERY-th to MPORT, at PPS
+ *       a second (0: as fast as it goes): a flood for drop counts and
+ *       benchmarks.
  *
  * Every mode ends by itself (alarm): a test that goes wrong cannot leave it
  * running. Root needed for the raw sockets and the IPv6 option headers. */
@@ -33,7 +37,14 @@
 #include <unistd.h>
 
 #define CLOSED_PORT 9       /* discard: nothing listens there */
-#define BULK_BYTES (4u << 20)
+#define BULK_BYTES (4u << 20)   /* per bulk connection; TRAFFIC_GEN_BULK=bytes overrides */
+
+static size_t bulk_bytes(void)
+{
+	const char *e = getenv("TRAFFIC_GEN_BULK");
+
+	return e && atol(e) > 0 ? (size_t)atol(e) : BULK_BYTES;
+}
 
 static void die(const char *what)
 {
@@ -195,7 +206,7 @@ static void client(const char *v4, const char *v6, const char *ifname, int port)
 	const char *addrs[2] = { v4, v6 };
 
 	for (int i = 0; i < 2; i++) {
-		tcp_bulk(addrs[i], ifname, port, BULK_BYTES);
+		tcp_bulk(addrs[i], ifname, port, bulk_bytes());
 		tcp_refused(addrs[i], ifname);
 		udp_sizes(addrs[i], ifname, 0, 0, NULL, 0);
 		echoes(addrs[i], ifname);
@@ -203,6 +214,62 @@ static void client(const char *v4, const char *v6, const char *ifname, int port)
 	udp_sizes(v4, ifname, IPPROTO_IP, IP_OPTIONS, rr, sizeof(rr));
 	udp_sizes(v6, ifname, IPPROTO_IPV6, IPV6_HOPOPTS, hbh, sizeof(hbh));
 	udp_sizes(v6, ifname, IPPROTO_IPV6, IPV6_DSTOPTS, dst, sizeof(dst));
+}
+
+/* COUNT UDP datagrams of SIZE bytes to V4:PORT, as fast as sendmmsg()
+ * goes or at about PPS a second (0: no limit); every EVERY-th goes to
+ * MPORT instead (EVERY 0: none). Prints what was sent: "sent N to PORT, M
+ * to MPORT". For capture_live.sh's drop count and bench/capture. */
+static void flood(const char *v4, int port, long count, int size, long pps, long every, int mport)
+{
+	enum { BATCH = 64 };
+	static char payload[65507];
+	struct sockaddr_storage to[2];
+	socklen_t tolen = make_addr(&to[0], v4, NULL, port);
+	struct mmsghdr m[BATCH];
+	struct iovec iov = { payload, (size_t)size };
+	long sent[2] = { 0, 0 }, n = 0;
+	struct timespec t0;
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+
+	make_addr(&to[1], v4, NULL, mport);
+	if (fd < 0)
+		die("socket");
+	if (size < 0 || size > (int)sizeof(payload)) {
+		fprintf(stderr, "traffic_gen: size %d: 0..%zu\n", size, sizeof(payload));
+		exit(2);
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while (n < count) {
+		int k = 0;
+
+		for (; k < BATCH && n + k < count; k++) {
+			int which = every > 0 && (n + k) % every == every - 1;
+			m[k] = (struct mmsghdr){ .msg_hdr = {
+				.msg_name = &to[which], .msg_namelen = tolen,
+				.msg_iov = &iov, .msg_iovlen = 1 } };
+		}
+		int r = sendmmsg(fd, m, k, 0);
+		if (r < 0) {
+			if (errno == ENOBUFS || errno == EAGAIN)
+				continue;
+			die("sendmmsg");
+		}
+		for (int i = 0; i < r; i++)
+			sent[m[i].msg_hdr.msg_name == &to[1]]++;
+		n += r;
+		if (pps > 0) {
+			/* Wait until N packets are due. */
+			struct timespec now;
+			clock_gettime(CLOCK_MONOTONIC, &now);
+			double due = (double)n / pps;
+			double el = (now.tv_sec - t0.tv_sec) + (now.tv_nsec - t0.tv_nsec) / 1e9;
+			if (due > el)
+				nap_ms((long)((due - el) * 1000));
+		}
+	}
+	close(fd);
+	printf("sent %ld to %d, %ld to %d\n", sent[0], port, sent[1], mport);
 }
 
 /* The sink: one process, one connection at a time, until the alarm. */
@@ -246,12 +313,18 @@ int main(int argc, char **argv)
 			die("fork");
 		if (sink == 0)
 			serve(port);
-		tcp_bulk("127.0.0.1", NULL, port, BULK_BYTES);
-		tcp_bulk("::1", NULL, port, BULK_BYTES);
+		tcp_bulk("127.0.0.1", NULL, port, bulk_bytes());
+		tcp_bulk("::1", NULL, port, bulk_bytes());
 		kill(sink, SIGKILL);
 		waitpid(sink, NULL, 0);
+	} else if ((argc == 6 || argc == 9) && !strcmp(argv[1], "flood")) {
+		alarm(600);
+		flood(argv[2], atoi(argv[3]), atol(argv[4]), atoi(argv[5]),
+		      argc == 9 ? atol(argv[6]) : 0, argc == 9 ? atol(argv[7]) : 0,
+		      argc == 9 ? atoi(argv[8]) : 0);
 	} else {
-		fprintf(stderr, "usage: traffic_gen serve PORT | client V4 V6 IFNAME PORT | local PORT\n");
+		fprintf(stderr, "usage: traffic_gen serve PORT | client V4 V6 IFNAME PORT | local PORT\n"
+			"       | flood V4 PORT COUNT SIZE [PPS EVERY MPORT]\n");
 		return 2;
 	}
 	return 0;
