@@ -2,8 +2,9 @@
 # scripts/pktdump.lua on one end of a veth pair inside a network namespace:
 # UDP datagrams sent across must land in the pcap file, and tcpdump -r must
 # read back as many packets as pktdump reported, with the filter honoured.
-# Run at tc (default: ingress+egress) and at XDP with the filter, then at tc
-# without one (every packet both ways: ARP, the ICMP errors for port 7777).
+# Run at tc (default: ingress+egress) and at XDP with a tcpdump expression,
+# at tc with the C filter (-e) instead, then at tc without a filter (every
+# packet both ways: ARP, the ICMP errors for port 7777).
 set -u
 : "${PKTLUA:?PKTLUA must name the pktlua binary}"
 # Both ends live in namespaces of their own (the sender's too), so nothing in
@@ -28,12 +29,13 @@ ip -n "$ns" addr add 198.18.0.2/30 dev "$inner"
 ip -n "$ns" link set "$inner" up
 ip -n "$ns" link set lo up
 
-N=5 filter='pkt.l4proto == IPPROTO_UDP && pkt.dport == 9999'
+N=5 expr='udp dst port 9999' c_filter='pkt.l4proto == IPPROTO_UDP && pkt.dport == 9999'
 fail=0
-for mode in tc xdp all; do
+for mode in tc xdp c all; do
   out=$tmp/$mode.pcap log=$tmp/$mode.log
-  extra=("$filter")
+  extra=("$expr")
   [ "$mode" = xdp ] && extra+=(--xdp)
+  [ "$mode" = c ] && extra=(-e "$c_filter")
   [ "$mode" = all ] && extra=()
   ip netns exec "$ns" "$PKTLUA" scripts/pktdump.lua "$inner" "${extra[@]}" -w "$out" \
     >"$log" 2>&1 &
@@ -51,7 +53,7 @@ for mode in tc xdp all; do
   pid=
   cat "$log"
   [ "$status" = 0 ] || { echo "FAIL: $mode: pktdump exited with $status"; fail=1; continue; }
-  reported=$(sed -n 's/^\([0-9]*\) packets captured (\([0-9]*\) lost)$/\1/p' "$log")
+  reported=$(sed -n 's/^\([0-9]*\) packets* captured, \([0-9]*\) dropped (ring full)$/\1/p' "$log")
   all=$(tcpdump -nr "$out" 2>/dev/null | wc -l)
   wanted=$(tcpdump -nr "$out" 'udp dst port 9999' 2>/dev/null | wc -l)
   other=$(tcpdump -nr "$out" 'udp port 7777' 2>/dev/null | wc -l)
