@@ -786,6 +786,7 @@ char *pl_filter_iface_to_c(const char *expr, const char *iface, uint32_t snaplen
 		snprintf(err, errlen, "interface '%s': %s", iface,
 			 rc == PCAP_ERROR_NO_SUCH_DEVICE ? "no such interface" :
 			 rc == PCAP_ERROR_PERM_DENIED ? "permission denied (capture needs root)" :
+			 rc == PCAP_ERROR_IFACE_NOT_UP ? "it is down (ip link set IFACE up)" :
 			 pcap_geterr(p));
 		e = rc == PCAP_ERROR_NO_SUCH_DEVICE ? ENODEV : rc == PCAP_ERROR_PERM_DENIED ? EPERM : EIO;
 		goto out;

@@ -216,8 +216,11 @@ out:
 	return rc;
 }
 
-/* The programs around the filters: per filter K, the tc programs of the
- * directions asked for, or the XDP program. */
+/* The programs around the filters: per filter K, a tc program for each
+ * direction and an XDP program; only those asked for are loaded
+ * (autoload), and the sizes of the ring and of the slot map are set at
+ * load: the text, and so the compile cache's entry, depends on the
+ * expression alone — a tc and an XDP capture of it share one. */
 static char *make_source(const struct pl_live *l)
 {
 	char *s = NULL;
@@ -227,23 +230,18 @@ static char *make_source(const struct pl_live *l)
 	if (!f)
 		return NULL;
 	fprintf(f, "#include <pktlua/tcpdump.h>\n"
-		   "PKTLUA_RINGBUF(pktlua_capture, %zu);\n", l->ring_bytes);
+		   "PKTLUA_RINGBUF(pktlua_capture, 4096);   /* sized at load */\n");
 	for (int k = 0; k < l->nfilters; k++) {
-		if (l->xdp) {
-			fprintf(f, "SEC(\"xdp\") int pktlua_xdp_%d(struct xdp_md *ctx)\n{\n"
-				   "\tpktlua_tcpdump_xdp(ctx, &pktlua_capture, pl_match_%d, %uu);\n"
-				   "\treturn XDP_PASS;\n}\n", k, k, l->snaplen);
-			continue;
-		}
+		fprintf(f, "SEC(\"xdp\") int pktlua_xdp_%d(struct xdp_md *ctx)\n{\n"
+			   "\tpktlua_tcpdump_xdp(ctx, &pktlua_capture, pl_match_%d, PL_SNAPLEN);\n"
+			   "\treturn XDP_PASS;\n}\n", k, k);
 		/* -1 is TC_ACT_UNSPEC: tcx goes on to the next program. */
-		if (l->dirs & PL_LIVE_IN)
-			fprintf(f, "SEC(\"tc\") int pktlua_in_%d(struct __sk_buff *skb)\n{\n"
-				   "\tpktlua_tcpdump_skb(skb, &pktlua_capture, pl_match_%d, "
-				   "PKTLUA_TCPDUMP_IN, %uu);\n\treturn -1;\n}\n", k, k, l->snaplen);
-		if (l->dirs & PL_LIVE_OUT)
-			fprintf(f, "SEC(\"tc\") int pktlua_out_%d(struct __sk_buff *skb)\n{\n"
-				   "\tpktlua_tcpdump_skb(skb, &pktlua_capture, pl_match_%d, "
-				   "PKTLUA_TCPDUMP_OUT, %uu);\n\treturn -1;\n}\n", k, k, l->snaplen);
+		fprintf(f, "SEC(\"tc\") int pktlua_in_%d(struct __sk_buff *skb)\n{\n"
+			   "\tpktlua_tcpdump_skb(skb, &pktlua_capture, pl_match_%d, "
+			   "PKTLUA_TCPDUMP_IN, PL_SNAPLEN);\n\treturn -1;\n}\n", k, k);
+		fprintf(f, "SEC(\"tc\") int pktlua_out_%d(struct __sk_buff *skb)\n{\n"
+			   "\tpktlua_tcpdump_skb(skb, &pktlua_capture, pl_match_%d, "
+			   "PKTLUA_TCPDUMP_OUT, PL_SNAPLEN);\n\treturn -1;\n}\n", k, k);
 	}
 	if (fclose(f)) {
 		free(s);
@@ -252,20 +250,35 @@ static char *make_source(const struct pl_live *l)
 	return s;
 }
 
+/* Which of the object's programs this capture attaches. */
+static bool wanted(const struct pl_live *l, const char *name)
+{
+	if (!strncmp(name, "pktlua_xdp_", 11))
+		return l->xdp;
+	if (!strncmp(name, "pktlua_in_", 10))
+		return !l->xdp && (l->dirs & PL_LIVE_IN);
+	if (!strncmp(name, "pktlua_out_", 11))
+		return !l->xdp && (l->dirs & PL_LIVE_OUT);
+	return true;
+}
+
 static int build(struct pl_live *l, const char *expr, char *err, size_t errlen)
 {
-	char cpus[48], *prelude = NULL, *src = NULL, *msg = NULL;
-	const char *defines[] = { cpus, NULL };
+	char snap[48], *prelude = NULL, *src = NULL, *msg = NULL;
+	/* One slot in the source; the map gets one per possible CPU at load. */
+	const char *defines[] = { "PKTLUA_TCPDUMP_CPUS=1", snap, NULL };
 	struct pl_compile_opts copts = {
 		.filename = "<capture>", .first_line = 1, .defines = defines,
 	};
 	struct pl_compile_result res = { 0 };
 	struct pl_load_opts lopts = { .name = "capture" };
 	int ncpus = libbpf_num_possible_cpus(), rc;
+	struct bpf_program *prog;
+	struct bpf_map *map;
 
 	if (ncpus < 0)
 		return fail(err, errlen, ncpus, "cannot count the CPUs: %s", strerror(-ncpus));
-	snprintf(cpus, sizeof(cpus), "PKTLUA_TCPDUMP_CPUS=%d", ncpus);
+	snprintf(snap, sizeof(snap), "PL_SNAPLEN=%uu", l->snaplen);
 	rc = make_filters(l, expr, &prelude, err, errlen);
 	if (rc)
 		return rc;
@@ -282,11 +295,25 @@ static int build(struct pl_live *l, const char *expr, char *err, size_t errlen)
 		     res.diag && res.diag[0] ? res.diag : strerror(-rc));
 		goto out;
 	}
-	rc = pl_object_load(res.obj, res.obj_len, &lopts, &l->obj, &msg);
+	rc = pl_object_open(res.obj, res.obj_len, &lopts, &l->obj, &msg);
 	if (rc) {
 		fail(err, errlen, rc, "filter '%s': %s", expr, msg ? msg : strerror(-rc));
 		l->obj = NULL;
+		goto out;
 	}
+	bpf_object__for_each_program(prog, l->obj)
+		bpf_program__set_autoload(prog, wanted(l, bpf_program__name(prog)));
+	map = bpf_object__find_map_by_name(l->obj, "pktlua_capture");
+	rc = map ? bpf_map__set_max_entries(map, (__u32)l->ring_bytes) : -ENOENT;
+	map = bpf_object__find_map_by_name(l->obj, "pktlua_tcpdump_slots");
+	rc = rc ?: map ? bpf_map__set_max_entries(map, (__u32)ncpus) : -ENOENT;
+	if (rc) {
+		fail(err, errlen, rc, "filter '%s': sizing the capture's maps: %s", expr, strerror(-rc));
+		goto out;
+	}
+	rc = pl_object_load_opened(l->obj, &lopts, &msg);
+	if (rc)
+		fail(err, errlen, rc, "filter '%s': %s", expr, msg ? msg : strerror(-rc));
 out:
 	pl_compile_result__free(&res);
 	free(msg);

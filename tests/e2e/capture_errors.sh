@@ -65,6 +65,10 @@ case_ "unknown second interface" 1 "pktlua: no such interface 'nosuch1'" \
   "$PKTLUA" --filter udp -i ex0 -i nosuch1 -w "$out"
 case_ "unwritable -w" 1 "pktlua: $w/no/such/dir/x.pcap: cannot create: No such file or directory" \
   "$PKTLUA" --filter udp -i ex0 -w "$w/no/such/dir/x.pcap"
+inN ip link add dn0 type veth peer name dn1 || fail "veth"
+case_ "interface down" 1 "pktlua: interface 'dn0': it is down" \
+  "$PKTLUA" --filter udp -i dn0 -w "$out"
+clean dn0
 if inN ip tuntap add dev tn0 mode tun 2>/dev/null; then
   inN ip link set tn0 up
   case_ "not an Ethernet interface" 1 "interface 'tn0' does not carry Ethernet frames" \
