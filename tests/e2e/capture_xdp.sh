@@ -20,10 +20,12 @@ set -u
 . "$(dirname "$0")/capture_net.sh"
 
 # ---- xdp ---------------------------------------------------------------------------
+# One of each kind (capture_live.sh runs every expression at tc; the
+# translation is the same here, the XDP path around it is what differs).
 xdp_exprs=(
-  'ip' 'ip6' 'arp or icmp6' 'vlan' 'vlan 100 and tcp port 5001' 'vlan 300 and vlan 200'
+  'ip' 'ip6 or arp' 'vlan 100 and tcp port 5001' 'vlan 300 and vlan 200'
   'tcp[tcpflags] & tcp-rst != 0' 'ip[6:2] & 0x3fff != 0' 'ip6 protochain 44'
-  'ip and ip[0] & 0xf > 5' 'icmp[icmptype] = icmp-unreach' 'tcp port 5001 and greater 60000'
+  'tcp port 5001 and greater 60000'
 )
 mode=inline start_taggers
 gate_shut
@@ -32,15 +34,15 @@ for k in "${!xdp_exprs[@]}"; do
   e=${xdp_exprs[$k]}
   phase "xdp: $e"
   bg "x_p$k.log" "$PKTLUA" --filter "$e" -i va --xdp -B 4096 -w "$caps/x_p$k.pcap"
-  bg "x_t$k.log" tcpdump -i va -Q in -B 4096 -w "$caps/x_t$k.pcap" "$e"
+  bg "x_t$k.log" tcpdump -U -i va -Q in -B 4096 -w "$caps/x_t$k.pcap" "$e"
   ready "x_p$k.log" "x_t$k.log"
   gate_open
   exec_in "$A" "$work/serve.log" "$gen" serve 5001 &
   pids+=($!)
   ip netns exec "$B" "$gen" client 198.18.8.1 fe80::8:1 vb 5001 || fail "traffic over VLAN 100"
   ip netns exec "$B" "$gen" client 198.18.9.1 fe80::9:1 vb 5001 || fail "traffic over QinQ 300.200"
-  sleep 0.5
   gate_shut
+  settle "$caps/x_t$k.pcap"
   stop
   { same "xdp | $e" "$caps/x_p$k.pcap" "$caps/x_t$k.pcap" &&
     summary_ok "x_p$k.log" "x_t$k.log"; } >>"$work/xdp.results" || bad=1
@@ -50,7 +52,7 @@ n_same=$(grep -c '^SAME' "$work/xdp.results")
 n_pkts=$(awk '$1 == "SAME" { s += $2 } END { print s + 0 }' "$work/xdp.results")
 echo "xdp: $n_same of ${#xdp_exprs[@]} expressions captured the same packets as tcpdump -Q in ($n_pkts packets in all)"
 [ "$bad" = 0 ] && [ "$n_same" = "${#xdp_exprs[@]}" ] || fail "xdp captures differ from tcpdump's"
-for k in 3 5 11; do   # vlan, QinQ, 64 KB frames: the traffic has them
+for k in 2 3 7; do   # VLAN, QinQ, 64 KB frames: the traffic has them
   [ "$(tcpdump -r "$caps/x_t$k.pcap" 2>/dev/null | wc -l)" -gt 0 ] || fail "no packet for '${xdp_exprs[$k]}'"
 done
 
