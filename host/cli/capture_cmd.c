@@ -3,11 +3,12 @@
  * Order, so that a failure leaves nothing behind: compile and load (the
  * expression and the interfaces are checked), create the output (a
  * temporary file next to OUT), attach, capture; then detach, hand out what
- * the ring still holds, finish the file and rename it into place. SIGINT
- * and SIGTERM are held from the moment the output exists: one that comes
- * before the capture starts ends it as soon as it does, cleanly. */
+ * the ring still holds, finish the file and rename it into place. A SIGINT
+ * or SIGTERM that comes before the capture starts ends it as soon as it
+ * does, cleanly. */
 #include "cli/capture_cmd.h"
 
+#include "base/interrupt.h"
 #include "base/log.h"
 #include "packets/capture_file.h"
 #include "packets/live.h"
@@ -50,14 +51,30 @@ static int on_packet(void *ctx, const struct pl_live_pkt *p)
 	return ++r->n >= r->a->count && r->a->count;
 }
 
-static void hold_signals(void)
-{
-	sigset_t set;
+/* SIGINT/SIGTERM: the first ends the capture (a compile under way stops at
+ * once: pl_interrupt_set); later ones are ignored while it finishes —
+ * detaching, handing out the ring, completing the file takes a moment, and
+ * cut short it would leave the file half done. */
+static struct pl_live *volatile signal_live;
+static volatile sig_atomic_t got_signal;
 
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigprocmask(SIG_BLOCK, &set, NULL);
+static void on_signal(int sig)
+{
+	if (got_signal)
+		return;
+	got_signal = sig;
+	pl_interrupt_set(sig);
+	if (signal_live)
+		pl_live__post_signal(signal_live, sig);
+}
+
+static void catch_signals(void)
+{
+	struct sigaction sa = { .sa_handler = on_signal, .sa_flags = SA_RESTART };
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
 }
 
 int pl_cli_capture(const struct pl_capture_args *a)
@@ -73,12 +90,17 @@ int pl_cli_capture(const struct pl_capture_args *a)
 	char err[1024] = "";
 	int sig = 0, rc, status = 0;
 
+	catch_signals();
 	l = pl_live__open(&lo, err, sizeof(err));
 	if (!l) {
+		if (got_signal)
+			return 128 + got_signal;   /* Ctrl-C before anything began */
 		pl_log(PL_LOG_ERROR, "%s", err);
 		return 1;
 	}
-	hold_signals();
+	signal_live = l;
+	if (got_signal)
+		pl_live__post_signal(l, got_signal);
 	if (a->out) {
 		struct pl_capture_file_opts fo = {
 			.pcapng = a->pcapng, .snaplen = a->snaplen ? a->snaplen : PL_LIVE_SNAPLEN_MAX,
@@ -92,6 +114,7 @@ int pl_cli_capture(const struct pl_capture_args *a)
 			}
 		if (!r.file) {
 			pl_log(PL_LOG_ERROR, "%s", err);
+			signal_live = NULL;
 			pl_live__close(l);
 			return 1;
 		}
@@ -102,6 +125,7 @@ int pl_cli_capture(const struct pl_capture_args *a)
 	if (rc) {
 		pl_log(PL_LOG_ERROR, "%s", err);
 		pl_capture_file__close(r.file, false, NULL, 0);
+		signal_live = NULL;
 		pl_live__close(l);
 		return 1;
 	}
@@ -111,6 +135,7 @@ int pl_cli_capture(const struct pl_capture_args *a)
 
 	rc = pl_live__run(l, on_packet, &r, &sig, err, sizeof(err));
 	pl_live__stats(l, &st);
+	signal_live = NULL;
 	pl_live__close(l);   /* detached already; unload */
 	fflush(stdout);
 	if (rc) {

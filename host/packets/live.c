@@ -19,7 +19,6 @@
 #include <linux/if_arp.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -621,14 +620,10 @@ const char *pl_live__describe(const struct pl_live *l)
 	return l->desc;
 }
 
-static void block_signals(void)
+void pl_live__post_signal(struct pl_live *l, int sig)
 {
-	sigset_t set;
-
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigprocmask(SIG_BLOCK, &set, NULL);
+	if (l && l->loop)
+		pl_loop__post_signal(l->loop, sig);
 }
 
 int pl_live__run(struct pl_live *l, pl_live_fn fn, void *ctx, int *signal, char *err,
@@ -643,7 +638,6 @@ int pl_live__run(struct pl_live *l, pl_live_fn fn, void *ctx, int *signal, char 
 	l->clock_off = clock_offset();
 	if (l->vanished < 0 && !l->stopping) {
 		end = pl_loop__run(l->loop, -1);
-		block_signals();
 		if (end == PL_LOOP_SIGNAL)
 			*signal = pl_loop__signal(l->loop);
 		else if (end == PL_LOOP_ERROR)

@@ -79,14 +79,17 @@ int pl_live__attach(struct pl_live *l, char *err, size_t errlen);
 /* The attachments, one line for messages: "va (tc in+out), vb (tc in+out)". */
 const char *pl_live__describe(const struct pl_live *l);
 
-/* Hand out packets until FN returns non-zero (0), SIGINT or SIGTERM (0;
+/* Hand out packets until FN returns non-zero (0), a signal is posted (0;
  * *SIGNAL gets it), or an interface goes away (-ENODEV, ERR names it).
  * Before returning, the programs are detached and what the ring still holds
  * is handed out (unless FN asked to stop), so every match is counted
- * either as captured or as dropped. SIGINT and SIGTERM stay blocked after
- * (a second Ctrl-C cannot cut the caller's clean-up short). */
+ * either as captured or as dropped. */
 int pl_live__run(struct pl_live *l, pl_live_fn fn, void *ctx, int *signal,
 		 char *err, size_t errlen);
+
+/* From the caller's SIGINT/SIGTERM handler (async-signal-safe): end the
+ * running pl_live__run(), or the next one, as for a signal. */
+void pl_live__post_signal(struct pl_live *l, int sig);
 
 void pl_live__stats(const struct pl_live *l, struct pl_live_stats *st);
 
