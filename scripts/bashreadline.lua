@@ -1,7 +1,7 @@
 #!/usr/bin/env pktlua
 -- bashreadline.lua — print the command lines entered in every running bash shell
 -- usage: pktlua -t bashreadline [-h] [-s PATH] [-p PID]
--- ci:
+-- ci: --duration 1
 -- ci-expect: TIME      PID     COMMAND
 --
 -- As BCC's libbpf-tools bashreadline: a uretprobe on readline() in bash (or

@@ -1,7 +1,7 @@
 #!/usr/bin/env pktlua
 -- bindsnoop.lua — trace bind() of IPv4 and IPv6 sockets: port, address, options, result
 -- usage: pktlua -t bindsnoop [-h] [-t] [-x] [-p PID] [-P PORTS]
--- ci:
+-- ci: --duration 1
 -- ci-expect: PID     COMM             RET PROTO OPTS  IF   PORT  ADDR
 --
 -- BCC's libbpf-tools bindsnoop hooks inet_bind/inet6_bind with kprobes;

@@ -1,7 +1,7 @@
 #!/usr/bin/env pktlua
 -- biosnoop.lua — trace block device I/O: one line per request with its latency
 -- usage: pktlua -t biosnoop [-h] [-Q] [-d DISK] [-m MIN] [-t]
--- ci:
+-- ci: --duration 1
 -- ci-expect: TIME(s)     COMM           PID     DISK    T    SECTOR     BYTES   LAT(ms)
 --
 -- As BCC's libbpf-tools biosnoop: tp_btf block_io_start (who), block_rq_insert

@@ -1,7 +1,7 @@
 #!/usr/bin/env pktlua
 -- capable.lua — trace security capability checks: who needed which capability, and the verdict
 -- usage: pktlua -t capable [-h] [-p PID] [-x] [-u] [-K]
--- ci:
+-- ci: --duration 1
 -- ci-expect: TIME     UID   PID     COMM             CAP  NAME                 VERDICT
 --
 -- As BCC's capable, on capability:cap_capable (BCC hooks cap_capable with

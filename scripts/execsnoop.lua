@@ -1,7 +1,7 @@
 #!/usr/bin/env pktlua
 -- execsnoop.lua — trace new processes: every exec() with its arguments
 -- usage: pktlua -t execsnoop [-h] [-T] [-t] [-x] [-u UID] [-q] [-n NAME] [-l LINE] [-U] [--max-args N]
--- ci: --max-args 4
+-- ci: --max-args 4 --duration 1
 -- ci-expect: PCOMM            PID    PPID   RET ARGS
 --
 -- As BCC's libbpf-tools execsnoop: sys_enter_execve(at) copies the filename

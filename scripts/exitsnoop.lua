@@ -1,7 +1,7 @@
 #!/usr/bin/env pktlua
 -- exitsnoop.lua — trace process exits: exit code or killing signal, and age
 -- usage: pktlua -t exitsnoop [-h] [-t] [-x] [-p PID] [-T]
--- ci:
+-- ci: --duration 1
 -- ci-expect: PCOMM            PID     PPID    TID     AGE(s)  EXIT_CODE
 --
 -- As BCC's libbpf-tools exitsnoop: sched:sched_process_exit, the exiting

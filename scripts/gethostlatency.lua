@@ -1,7 +1,7 @@
 #!/usr/bin/env pktlua
 -- gethostlatency.lua — show the latency of host name lookups (getaddrinfo, gethostbyname)
 -- usage: pktlua -t gethostlatency [-h] [-p PID] [-l LIBC]
--- ci:
+-- ci: --duration 1
 -- ci-expect: TIME     PID     COMM             LATms      HOST
 --
 -- As BCC's libbpf-tools gethostlatency: uprobes and uretprobes on libc's

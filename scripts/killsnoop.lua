@@ -1,7 +1,7 @@
 #!/usr/bin/env pktlua
 -- killsnoop.lua — trace signals sent by the kill() syscall, with their result
 -- usage: pktlua -t killsnoop [-h] [-x] [-p PID] [-T TPID] [-s SIGNAL]
--- ci:
+-- ci: --duration 1
 -- ci-expect: TIME      PID     COMM             SIG  TPID    RESULT
 --
 -- As BCC's killsnoop, on syscalls:sys_enter_kill/sys_exit_kill (BCC uses a

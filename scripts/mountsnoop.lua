@@ -1,7 +1,7 @@
 #!/usr/bin/env pktlua
 -- mountsnoop.lua — trace mount and umount syscalls (old and new mount API)
 -- usage: pktlua -t mountsnoop [-h] [-p PID] [-t] [-d]
--- ci:
+-- ci: --duration 1
 -- ci-expect: COMM             PID     TID     MNT_NS      CALL
 --
 -- As BCC's libbpf-tools mountsnoop: sys_enter/sys_exit of mount, umount,

@@ -1,7 +1,7 @@
 #!/usr/bin/env pktlua
 -- oomkill.lua — trace the out-of-memory killer: who triggered it, who was killed
 -- usage: pktlua -t oomkill [-h]
--- ci:
+-- ci: --duration 1
 -- ci-expect: Tracing OOM kills
 --
 -- BCC's oomkill hooks oom_kill_process with a kprobe; here oom:mark_victim,

@@ -1,7 +1,7 @@
 #!/usr/bin/env pktlua
 -- runqslower.lua — trace high run queue latency: tasks that waited longer than a threshold to run
 -- usage: pktlua -t runqslower [-h] [-p PID] [-t TID] [-c COMM] [-P] [min_us]
--- ci: 100000
+-- ci: --duration 1 100000
 -- ci-expect: TIME     COMM             TID           LAT(us)
 --
 -- As BCC's libbpf-tools runqslower: tp_btf sched_wakeup/sched_wakeup_new

@@ -1,7 +1,7 @@
 #!/usr/bin/env pktlua
 -- setuids.lua — trace the setuid syscalls: privilege changes, with arguments and result
 -- usage: pktlua -t setuids [-h] [-p PID]
--- ci:
+-- ci: --duration 1
 -- ci-expect: TIME     PID    COMM             UID    SYSCALL   ARGS (RET)
 --
 -- As bpftrace's setuids.bt (there is no BCC setuids): sys_enter/sys_exit

@@ -1,7 +1,7 @@
 #!/usr/bin/env pktlua
 -- sigsnoop.lua — trace signals generated system wide: sender, target, result
 -- usage: pktlua -t sigsnoop [-h] [-x] [-k] [-p PID] [-s SIGNAL[,SIGNAL...]] [-n]
--- ci:
+-- ci: --duration 1
 -- ci-expect: TIME     PID     COMM             SIG          TPID    TCOMM            RESULT
 --
 -- As BCC's libbpf-tools sigsnoop: signal:signal_generate (every signal,

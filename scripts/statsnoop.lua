@@ -1,7 +1,7 @@
 #!/usr/bin/env pktlua
 -- statsnoop.lua — trace stat() family syscalls: who looked up which path, and the result
 -- usage: pktlua -t statsnoop [-h] [-p PID] [-x] [-t] [-s]
--- ci:
+-- ci: --duration 1
 -- ci-expect: PID     COMM                 RET  ERR  PATH
 --
 -- As BCC's libbpf-tools statsnoop: sys_enter/sys_exit of statfs, newstat,

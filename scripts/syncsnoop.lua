@@ -1,7 +1,7 @@
 #!/usr/bin/env pktlua
 -- syncsnoop.lua — trace sync() family syscalls: who flushes data to disk
 -- usage: pktlua -t syncsnoop [-h] [-p PID]
--- ci:
+-- ci: --duration 1
 -- ci-expect: TIME(s)            COMM             CALL
 --
 -- As BCC's libbpf-tools syncsnoop: sys_enter of sync, syncfs, fsync,

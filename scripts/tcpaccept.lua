@@ -1,7 +1,7 @@
 #!/usr/bin/env pktlua
 -- tcpaccept.lua — trace passive TCP connections (accept()): who accepted whom, on which port
 -- usage: pktlua -t tcpaccept [-h] [-T] [-t] [-p PID] [-P PORTS] [-4 | -6]
--- ci:
+-- ci: --duration 1
 -- ci-expect: PID     COMM         IP RADDR            RPORT LADDR            LPORT
 --
 -- BCC's tcpaccept uses a kretprobe on inet_csk_accept. Here sys_exit_accept

@@ -1,7 +1,7 @@
 #!/usr/bin/env pktlua
 -- tcpconnect.lua — trace active TCP connections (connect()): who, from where, to where
 -- usage: pktlua -t tcpconnect [-h] [-t] [-c] [-U] [-p PID] [-u UID] [-s] [-P PORTS]
--- ci:
+-- ci: --duration 1
 -- ci-expect: PID    COMM             IP SADDR            DADDR            DPORT
 --
 -- BCC's tcpconnect hooks tcp_v4_connect/tcp_v6_connect with kprobes. Here

@@ -1,7 +1,7 @@
 #!/usr/bin/env pktlua
 -- tcpdrop.lua — trace TCP packets the kernel drops, with the reason and the kernel stack
 -- usage: pktlua -t tcpdrop [-h] [-4 | -6] [--no-stack]
--- ci:
+-- ci: --duration 1
 -- ci-expect: TIME     PID     IP SADDR:SPORT          > DADDR:DPORT          STATE (FLAGS)
 --
 -- As BCC's tcpdrop (newer versions): skb:kfree_skb with a drop reason, for

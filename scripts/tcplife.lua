@@ -1,7 +1,7 @@
 #!/usr/bin/env pktlua
 -- tcplife.lua — trace TCP sessions: one line per closed connection with bytes and duration
 -- usage: pktlua -t tcplife [-h] [-p PID] [-4 | -6] [-w] [-T] [-L PORTS] [-D PORTS]
--- ci:
+-- ci: --duration 1
 -- ci-expect: PID     COMM             LADDR           LPORT RADDR           RPORT TX_KB  RX_KB  MS
 --
 -- As BCC's libbpf-tools tcplife: sock:inet_sock_set_state; a session's life

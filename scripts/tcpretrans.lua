@@ -1,7 +1,7 @@
 #!/usr/bin/env pktlua
 -- tcpretrans.lua — trace TCP retransmits: which connection, in which state
 -- usage: pktlua -t tcpretrans [-h] [-c] [-s] [-4 | -6]
--- ci:
+-- ci: --duration 1
 -- ci-expect: TIME     PID     IP LADDR:LPORT          T> RADDR:RPORT          STATE
 --
 -- As BCC's tcpretrans, on tcp:tcp_retransmit_skb (BCC uses this tracepoint

@@ -1,7 +1,7 @@
 #!/usr/bin/env pktlua
 -- tcpstates.lua — trace TCP session state changes, with the time spent in each state
 -- usage: pktlua -t tcpstates [-h] [-T] [-4 | -6] [-w] [-L PORTS] [-D PORTS]
--- ci:
+-- ci: --duration 1
 -- ci-expect: SKADDR           PID     COMM       LADDR           LPORT RADDR           RPORT OLDSTATE    -> NEWSTATE    MS
 --
 -- As BCC's libbpf-tools tcpstates: sock:inet_sock_set_state, every change,

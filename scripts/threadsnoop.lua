@@ -1,7 +1,7 @@
 #!/usr/bin/env pktlua
 -- threadsnoop.lua — list new threads: pthread_create() calls and their start routines
 -- usage: pktlua -t threadsnoop [-h] [-p PID] [--libc PATH]
--- ci:
+-- ci: --duration 1
 -- ci-expect: TIME                PID COMM             FUNC
 --
 -- As bpftrace's threadsnoop.bt (no BCC version): a uprobe on libc's

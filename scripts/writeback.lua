@@ -1,7 +1,7 @@
 #!/usr/bin/env pktlua
 -- writeback.lua — trace file system writeback: device, pages, reason and duration
 -- usage: pktlua -t writeback [-h]
--- ci:
+-- ci: --duration 1
 -- ci-expect: TIME      DEVICE   PAGES    REASON           ms
 --
 -- As bpftrace's writeback.bt (there is no BCC version): writeback:writeback_start

@@ -49,10 +49,23 @@ function M.new(spec)
   assert(type(spec.name) == "string", "tool.new: name")
   local t = setmetatable({ name = spec.name, spec = spec }, T)
   t.options = {}
+  t.args = spec.args or {}
   for _, o in ipairs(spec.options or {}) do t.options[#t.options + 1] = o end
   t.options[#t.options + 1] = { nil, "--json", nil,
     "print one JSON object per line (as pktlua --json -t " .. spec.name .. ")" }
-  t.args = spec.args or {}
+  -- Every tool can stop by itself (its summary printed, as on Ctrl-C);
+  -- tools with BCC's own -d/--duration or a duration argument keep theirs.
+  local has_duration = false
+  for _, o in ipairs(t.options) do
+    if o[2] == "--duration" or o.key == "duration" then has_duration = true end
+  end
+  for _, a in ipairs(t.args) do
+    if (a.key or a[1]) == "duration" then has_duration = true end
+  end
+  if not has_duration then
+    t.options[#t.options + 1] = { nil, "--duration", "SECONDS",
+      "stop after SECONDS, as on Ctrl-C (default: run until Ctrl-C)", type = "number" }
+  end
   io.stdout:setvbuf("line")
   return t
 end
@@ -357,7 +370,8 @@ end
 
 -- The run loop ------------------------------------------------------------
 
---- Run until Ctrl-C, DURATION seconds, or COUNT intervals: opts.interval
+--- Run until Ctrl-C, DURATION seconds (opts.duration, else the parsed
+-- --duration), or COUNT intervals: opts.interval
 -- calls opts.tick every INTERVAL seconds; opts.done runs at the end (Ctrl-C
 -- or the duration: e.g. the partial interval, a summary), not after the
 -- COUNT-th tick. Returns how it ended ("signal", "timeout", "count", "eof").
@@ -374,7 +388,7 @@ function T:run(opts)
       end
     end)
   end
-  local why = bpf.run(opts.duration)
+  local why = bpf.run(opts.duration or (self.opts and self.opts.duration))
   if by_count then why = "count" end
   if opts.done and not by_count then opts.done(why) end
   return why
