@@ -27,16 +27,16 @@ bitesize|-c dd 1 1|dd if=/dev/zero of=$tmp/f bs=16k count=50 oflag=direct status
 capable||setpriv --reuid=65534 chown 0 /tmp 2>/dev/null; true
 cpudist|-m 1 1|$target spin 300 >/dev/null
 dnssnoop|-r samples/mixed.pcap lo|@
-drsnoop|-d 1|true
+drsnoop|-M -d 6|dd if=/dev/zero of=$tmp/big bs=1M count=64 oflag=direct status=none; cg=/sys/fs/cgroup/memory/pl_docs_dr; mkdir -p \$cg; echo 16M >\$cg/memory.limit_in_bytes; sh -c "echo \\\$\\\$ >\$cg/cgroup.procs; exec cat $tmp/big" >/dev/null; rmdir \$cg
 execsnoop||ls /tmp >/dev/null; sh -c 'exit 3'; /bin/true hello world
 exitsnoop||sh -c 'exit 3'; sleep 5 & sleep 0.2; kill \$!
 funccount|-d 2 'c:str*'|ls -la /tmp >/dev/null; ls /etc >/dev/null
-funclatency|-u -d 2 $target:pl_tool_fn|$target calls 30 2000
+funclatency|-u -d 5 $target:pl_tool_fn|$target calls 30 2000
 gethostlatency||getent ahosts localhost >/dev/null; getent ahosts 127.0.0.1 >/dev/null
 hardirqs|1 1|dd if=/dev/zero of=$tmp/f bs=4k count=50 oflag=direct status=none
 killsnoop||sleep 5 & sleep 0.2; kill -TERM \$!; kill -0 999999 2>/dev/null; true
 mountsnoop||mkdir -p $tmp/m; unshare -m sh -c "mount -t tmpfs -o size=1m none $tmp/m && umount $tmp/m"
-oomkill||true
+oomkill||cg=/sys/fs/cgroup/memory/pl_docs_oom; mkdir -p \$cg; echo 32M >\$cg/memory.limit_in_bytes; sh -c "echo \\\$\\\$ >\$cg/cgroup.procs; exec $target hog 256"; rmdir \$cg
 opensnoop|-n cat|cat /etc/hostname $tmp/missing 2>/dev/null; true
 pidpersec|-d 2|for i in 1 2 3 4 5; do /bin/true; done
 pkttop|-r samples/mixed.pcap -n 8 lo|@
@@ -58,7 +58,7 @@ tcpsynrtt|-r samples/mixed.pcap lo|@
 threadsnoop||$target threads 3
 writeback||dd if=/dev/zero of=$tmp/f bs=64k count=16 status=none; sync -f $tmp/f
 stackcount|-U -D 3 $target:pl_tool_fn|$target calls 1000 0
-memleak|-p @PID -o 0 1 2|@LEAK
+memleak|-p @PID -o 0 2 3|@LEAK
 wakeuptime|-p @PID 3|@WAKE
 EOF
 }
