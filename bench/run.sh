@@ -8,7 +8,8 @@
 # --quick: fewer runs and events, for a check that everything runs.
 # Environment: STARTUP_RUNS (10), MAP_ROUNDS (5), MAP_SIZES ("100000
 # 1000000"), EVENTS_N (2000000), EVENTS_RATES ("1000000 2000000"),
-# REPLAY_PACKETS (100000), METRICS_SIZES ("10 1000 10000").
+# REPLAY_PACKETS (100000), METRICS_SIZES ("10 1000 10000"), TOOLS_ROUNDS (3:
+# the bundled tools' observer cost and start-up, bench/tools/run.sh).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
@@ -99,3 +100,8 @@ echo
 echo "## symbols"
 echo
 "$here/symbols/run.sh" "${LIST_RUNS:-5}"
+
+echo
+echo "## tools"
+echo
+"$here/tools/run.sh" "${TOOLS_ROUNDS:-3}"

@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # setup-anchors.sh — install the tools pktlua is measured against (Debian 12).
 #   bench/setup-anchors.sh     (root; never run in CI)
-# bpftrace 0.17 and BCC 0.26 (bpfcc-tools, python3-bpfcc) are the anchors;
+# bpftrace 0.17, BCC 0.26 (bpfcc-tools, python3-bpfcc) and libbpf-tools 0.26
+# (BCC's C tools: bench/tools/) are the anchors;
 # hyperfine and time for timing; clang-19 + libbpf-dev + gcc build the raw
 # libbpf C programs (the floors); python3-prometheus-client serves the same
 # series as bench/metrics/ (the reference client library). Only missing
 # packages are installed.
 set -eu
-pkgs="bpftrace bpfcc-tools python3-bpfcc hyperfine bpftool time
+pkgs="bpftrace bpfcc-tools python3-bpfcc libbpf-tools hyperfine bpftool time
       clang-19 llvm-19 gcc make pkg-config libbpf-dev libelf-dev zlib1g-dev
       linux-perf strace python3-prometheus-client"
 missing=
