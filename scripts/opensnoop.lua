@@ -57,8 +57,9 @@ struct event {
 	char path[256];
 };
 PKTLUA_HASH(start, __u32, struct args_t, 10240);
-PKTLUA_RINGBUF(events, 1 << 20);
-PKTLUA_HASH(heap, __u32, struct event, 1);
+PKTLUA_RINGBUF(events, 8 << 20);
+PKTLUA_PERCPU_ARRAY(heap, struct event, 1);
+#define PATH_OFF __builtin_offsetof(struct event, path)
 
 static __always_inline int enter(const char *fname, __u64 flags, __u64 mode)
 {
@@ -79,11 +80,10 @@ static __always_inline int leave(long ret)
 		return 0;
 	if (targ_failed && ret >= 0)
 		goto out;
-	struct event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-	if (!e) {
-		pktlua__count_lost(&events);
+	__u32 zero = 0;
+	struct event *e = bpf_map_lookup_elem(&heap, &zero);
+	if (!e)
 		goto out;
-	}
 	e->ts = bpf_ktime_get_ns();
 	e->pid = id >> 32;
 	e->uid = (__u32)bpf_get_current_uid_gid();
@@ -91,9 +91,14 @@ static __always_inline int leave(long ret)
 	e->flags = a->flags;
 	e->mode = a->mode;
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
-	if (bpf_probe_read_user_str(e->path, sizeof(e->path), a->fname) < 0)
+	long n = bpf_probe_read_user_str(e->path, sizeof(e->path), a->fname);
+	__u32 len = n < 1 ? 1 : n;
+	if (n < 1)
 		e->path[0] = 0;
-	bpf_ringbuf_submit(e, 0);
+	if (len > sizeof(e->path))
+		len = sizeof(e->path);
+	/* Only the path's bytes go through the ring: most paths are short. */
+	pktlua_emit(&events, e, PATH_OFF + len);
 out:
 	bpf_map_delete_elem(&start, &tid);
 	return 0;
@@ -121,7 +126,6 @@ SEC("tracepoint/syscalls/sys_exit_openat")
 int exit_openat(struct trace_event_raw_sys_exit *ctx) { return leave(ctx->ret); }
 SEC("tracepoint/syscalls/sys_exit_openat2")
 int exit_openat2(struct trace_event_raw_sys_exit *ctx) { return leave(ctx->ret); }
-PKTLUA_EVENT_TYPE(struct event);
 ]], globals = t:globals { targ_failed = o.failed } }
 
 local out = t:columns {
@@ -139,14 +143,19 @@ local out = t:columns {
   { "PATH", "%s", "path" },
 }
 
-bpf.on(p.maps.events, function(e)
-  if o.name and not e.comm:find(o.name, 1, true) then return end
+local HDR = "<I8I4I4i4I4I4c16"
+local hms, hms_at = tool.hms(), os.time()
+bpf.on(p.maps.events, function(rec)
+  local _, pid, uid, ret, flags, mode, comm, off = HDR:unpack(rec)
+  comm = comm:match("^[^%z]*")
+  if o.name and not comm:find(o.name, 1, true) then return end
+  if o.timestamp and os.time() ~= hms_at then hms, hms_at = tool.hms(), os.time() end
   out:row {
-    time = tool.hms(), uid = e.uid, pid = e.pid, comm = e.comm,
-    fd = e.ret >= 0 and e.ret or -1, err = e.ret < 0 and -e.ret or 0,
-    flags = e.flags, mode = e.mode, path = e.path,
+    time = hms, uid = uid, pid = pid, comm = comm,
+    fd = ret >= 0 and ret or -1, err = ret < 0 and -ret or 0,
+    flags = flags, mode = mode, path = rec:match("^[^%z]*", off),
   }
-end, "struct event")
+end)
 
 p:attach()
 out:header()

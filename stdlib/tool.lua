@@ -21,8 +21,8 @@
 --   out:header()
 --   t:run { duration = o.duration }
 --
--- Text goes to stdout, line-buffered, so a pipe sees each event as it comes;
--- with --json (after the tool's name, or pktlua --json before -t) each row,
+-- Text goes to stdout, buffered and flushed every 200 ms while the loop
+-- runs (and at its end); with --json (after the tool's name, or pktlua --json before -t) each row,
 -- histogram and summary is one JSON object per line, and the banners
 -- ("Tracing ... Hit Ctrl-C to end.") go to stderr.
 local bpf = require "pktlua"
@@ -66,7 +66,9 @@ function M.new(spec)
     t.options[#t.options + 1] = { nil, "--duration", "SECONDS",
       "stop after SECONDS, as on Ctrl-C (default: run until Ctrl-C)", type = "number" }
   end
-  io.stdout:setvbuf("line")
+  -- Full buffering (a write per event would cost a syscall each): the
+  -- header and banners flush at once, T:run flushes every 200 ms and at the end.
+  io.stdout:setvbuf("full")
   return t
 end
 
@@ -284,7 +286,7 @@ end
 -- under --json so stdout stays JSON.
 function T:say(fmt, ...)
   local s = select("#", ...) > 0 and fmt:format(...) or fmt
-  if self:json() then io.stderr:write(s, "\n") else io.stdout:write(s, "\n") end
+  if self:json() then io.stderr:write(s, "\n") else io.stdout:write(s, "\n") io.stdout:flush() end
 end
 
 -- Output columns --------------------------------------------------------
@@ -336,6 +338,14 @@ function Out:header()
   io.stdout:flush()
 end
 
+-- The columns as one format (FORMAT per column, SEP between): the common
+-- case of a row prints with one string.format call.
+local function line_format(cols, sep)
+  local f = {}
+  for i, c in ipairs(cols) do f[i] = c[2] end
+  return table.concat(f, sep) .. "\n"
+end
+
 function Out:text(r)
   local parts = {}
   for i, c in ipairs(self.cols) do
@@ -354,6 +364,7 @@ end
 --- One row: a text line of the columns, or under --json the whole record
 -- R as one object (every field, whether or not its column is shown; a
 -- column's json = fn(v, r) converts its field), plus EXTRA's fields.
+-- Output is buffered; the run loop flushes it every 200 ms and at the end.
 function Out:row(r, extra)
   if self.tool:json() then
     local o = {}
@@ -362,10 +373,28 @@ function Out:row(r, extra)
       if c.json then o[c[3]] = c.json(r[c[3]], r) end
     end
     for k, v in pairs(extra or {}) do o[k] = v end
-    json.line(o)
-  else
-    io.stdout:write(self:text(r), "\n")
+    io.stdout:write(json.encode(o), "\n")
+    return
   end
+  -- Fast path: every value there, one string.format for the line.
+  local cols, vals, n = self.cols, self.vals, #self.cols
+  if not self.fmt then
+    self.fmt = line_format(cols, self.sep)
+    vals = {}
+    self.vals = vals
+  end
+  for i = 1, n do
+    local c = cols[i]
+    local v = r[c[3]]
+    if c.fn then v = c.fn(v, r) end
+    if v == nil then
+      io.stdout:write(self:text(r), "\n")
+      return
+    end
+    vals[i] = v
+  end
+  local ok, line = pcall(string.format, self.fmt, table.unpack(vals, 1, n))
+  io.stdout:write(ok and line or self:text(r) .. "\n")
 end
 
 -- The run loop ------------------------------------------------------------
@@ -388,7 +417,10 @@ function T:run(opts)
       end
     end)
   end
+  local flusher = bpf.every(0.2, function() io.stdout:flush() end)
   local why = bpf.run(opts.duration or (self.opts and self.opts.duration))
+  flusher:cancel()
+  io.stdout:flush()
   if by_count then why = "count" end
   if opts.done and not by_count then opts.done(why) end
   return why
