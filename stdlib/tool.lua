@@ -32,6 +32,35 @@ local M = {}
 local T = {}
 T.__index = T
 
+-- Ready lines. What a tool says before its loop runs (the header, the
+-- "Tracing ... Hit Ctrl-C to end." banner) is held until the loop's first
+-- turn: whoever sees it (a user, a test) knows that a Ctrl-C from then on
+-- ends the loop as it should (buffered events drained, the summary
+-- printed), not the script before its loop (exit 130, nothing drained).
+-- Any other output of the tool (a row, a later banner) releases them first.
+local held = {}        -- { stream, text } in order; nil once released
+local exit_hooked = false
+
+local function release()
+  if not held then return end
+  local h = held
+  held = nil
+  for _, l in ipairs(h) do l[1]:write(l[2]) end
+  io.stderr:flush()
+  io.stdout:flush()
+end
+
+-- Print S on STREAM (held before the loop runs); flush.
+local function emit(stream, s)
+  if held then
+    held[#held + 1] = { stream, s }
+    return
+  end
+  release()
+  stream:write(s)
+  stream:flush()
+end
+
 local function die(name, msg)
   io.stderr:write(name, ": ", msg, "\n")
   os.exit(2)
@@ -67,8 +96,14 @@ function M.new(spec)
       "stop after SECONDS, as on Ctrl-C (default: run until Ctrl-C)", type = "number" }
   end
   -- Full buffering (a write per event would cost a syscall each): the
-  -- header and banners flush at once, T:run flushes every 200 ms and at the end.
+  -- header and banners flush when printed (once the loop runs: see held),
+  -- T:run flushes every 200 ms and at the end.
   io.stdout:setvbuf("full")
+  -- Held lines of a tool whose loop never ran come out as the script ends.
+  if not exit_hooked then
+    exit_hooked = true
+    bpf.at_exit(release)
+  end
   return t
 end
 
@@ -286,7 +321,7 @@ end
 -- under --json so stdout stays JSON.
 function T:say(fmt, ...)
   local s = select("#", ...) > 0 and fmt:format(...) or fmt
-  if self:json() then io.stderr:write(s, "\n") else io.stdout:write(s, "\n") io.stdout:flush() end
+  emit(self:json() and io.stderr or io.stdout, s .. "\n")
 end
 
 -- Output columns --------------------------------------------------------
@@ -319,8 +354,7 @@ end
 -- on stderr, so a reader knows the probes are attached.
 function Out:header()
   if self.tool:json() then
-    io.stderr:write(self.tool.name, ": tracing; Ctrl-C to end\n")
-    io.stderr:flush()
+    emit(io.stderr, self.tool.name .. ": tracing; Ctrl-C to end\n")
     return
   end
   local parts = {}
@@ -334,8 +368,7 @@ function Out:header()
       parts[i] = c[1]
     end
   end
-  io.stdout:write(table.concat(parts, self.sep), "\n")
-  io.stdout:flush()
+  emit(io.stdout, table.concat(parts, self.sep) .. "\n")
 end
 
 -- The columns as one format (FORMAT per column, SEP between): the common
@@ -366,6 +399,7 @@ end
 -- column's json = fn(v, r) converts its field), plus EXTRA's fields.
 -- Output is buffered; the run loop flushes it every 200 ms and at the end.
 function Out:row(r, extra)
+  if held then release() end
   if self.tool:json() then
     local o = {}
     for k, v in pairs(r) do o[k] = v end
@@ -417,9 +451,12 @@ function T:run(opts)
       end
     end)
   end
+  local ready = bpf.after(0, release)
   local flusher = bpf.every(0.2, function() io.stdout:flush() end)
   local why = bpf.run(opts.duration or (self.opts and self.opts.duration))
+  ready:cancel()
   flusher:cancel()
+  release()
   io.stdout:flush()
   if by_count then why = "count" end
   if opts.done and not by_count then opts.done(why) end
