@@ -4,9 +4,13 @@
 -- ci: 1
 -- ci-expect: waker:
 --
--- As BCC's libbpf-tools wakeuptime: tp_btf sched_switch (a task blocks)
--- and sched_wakeup (another wakes it: its command and kernel stack); the
--- blocked time is added up per (target, waker, waker stack).
+-- tp_btf sched_switch (a task blocks) and sched_waking (another wakes it:
+-- its command and kernel stack); the blocked time is added up per (target,
+-- waker, waker stack). sched_waking fires in try_to_wake_up, in the waker's
+-- context, where BCC's kprobe sits. Not sched_wakeup (libbpf-tools' hook):
+-- for a wakeup of a task on another CPU (ttwu_queue_wakelist) it fires on
+-- that CPU from the IPI, where the current task is whatever ran there
+-- (often swapper/N), not the waker.
 local bpf = require "pktlua"
 local tool = require "pktlua.tool"
 
@@ -30,7 +34,11 @@ local t = tool.new {
     { "wakeuptime -p 185", "trace for PID 185 only" },
     { "wakeuptime -f 5 > out.folded", "folded, for flame graphs" },
   },
-  notes = "Same hooks as BCC's libbpf-tools: tp_btf/sched_switch and sched_wakeup.",
+  notes = [[
+Hooks: tp_btf/sched_switch and sched_waking. BCC uses a kprobe on
+try_to_wake_up (no kprobes here); sched_waking fires there, in the waker's
+context. libbpf-tools' sched_wakeup would name the wrong waker for wakeups
+queued to another CPU (the idle task or whatever runs there).]],
 }
 local o = t:parse(arg)
 
@@ -62,8 +70,8 @@ int BPF_PROG(sched_switch, bool preempt, struct task_struct *prev, struct task_s
 	return 0;
 }
 
-SEC("tp_btf/sched_wakeup")
-int BPF_PROG(sched_wakeup, struct task_struct *p)
+SEC("tp_btf/sched_waking")
+int BPF_PROG(sched_waking, struct task_struct *p)
 {
 	if (tool_skip_task(p->tgid, p->pid))
 		return 0;
