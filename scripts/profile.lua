@@ -103,33 +103,9 @@ io.stderr:write(("Sampling at %d Hertz of %s by %s stack%s"):format(o.hz,
   o.duration and (" for %d secs.\n"):format(o.duration) or "... Hit Ctrl-C to end.\n"))
 
 local function report()
-  local rows, folded = {}, {}
-  for k, n in pairs(p.maps.counts) do
-    local ks = not o.user_only and stack.kernel(p.maps.stacks, k.kstack) or {}
-    local us = not o.kernel_only and stack.user(p.maps.stacks, k.ustack, k.pid) or {}
-    rows[#rows + 1] = { k = k, n = n, ks = ks, us = us }
-    local key = stack.collapse({ user = us, kernel = ks }, { prefix = (k.comm:gsub(";", "_")), annotate = o.annotate })
-    folded[key] = (folded[key] or 0) + n
-  end
-  if o.svg then
-    stack.flamegraph(o.svg, folded, { title = "CPU Flame Graph (profile -F " .. o.hz .. ")" })
-    io.stderr:write("profile: wrote ", o.svg, "\n")
-  end
-  if o.folded then
-    io.write(stack.folded(folded))
-    return
-  end
-  table.sort(rows, function(a, b)
-    if a.n ~= b.n then return a.n < b.n end
-    return a.k.pid < b.k.pid
-  end)
-  for _, r in ipairs(rows) do
-    local parts = {}
-    if not o.user_only then parts[#parts + 1] = stack.format(r.ks) end
-    if not o.kernel_only then parts[#parts + 1] = stack.format(r.us) end
-    parts[#parts + 1] = r.k.comm
-    io.write("@[", table.concat(parts, ", "), "]: ", r.n, "\n")
-  end
+  stack.report(p.maps.counts, p.maps.stacks, { user_only = o.user_only, kernel_only = o.kernel_only,
+    annotate = o.annotate, folded = o.folded, svg = o.svg, tool = "profile",
+    title = "CPU Flame Graph (profile -F " .. o.hz .. ")" })
 end
 
 bpf.at_exit(report)

@@ -243,4 +243,46 @@ function stack.flamegraph(file, src, opts)
   return file
 end
 
+-- ---- a profiler's report -------------------------------------------------------
+
+-- What profile and offcputime print at the end, from COUNTS (a map keyed by
+-- <pktlua/stack.h>'s struct pktlua_stack_key) and STACKS (its stack map):
+-- bpftrace's @[kstack, ustack, comm]: count lines, least frequent first; or,
+-- with opts.folded, folded lines; with opts.svg, also a flame graph there.
+-- opts: user_only, kernel_only, annotate (kernel frames get _[k] when
+-- folded), trim (drop the BPF frames of a tp_btf/raw_tp kernel stack), tool
+-- and title (the SVG's), unit (the SVG's count unit).
+function stack.report(counts, stacks, opts)
+  local rows, folded = {}, {}
+  for k, n in pairs(counts) do
+    if n > 0 then
+      local ks = not opts.user_only and stack.kernel(stacks, k.kstack) or {}
+      if opts.trim then ks = stack.trim_bpf(ks) end
+      local us = not opts.kernel_only and stack.user(stacks, k.ustack, k.pid) or {}
+      rows[#rows + 1] = { k = k, n = n, ks = ks, us = us }
+      local key = stack.collapse({ user = us, kernel = ks }, { prefix = (k.comm:gsub(";", "_")), annotate = opts.annotate })
+      folded[key] = (folded[key] or 0) + n
+    end
+  end
+  if opts.svg then
+    stack.flamegraph(opts.svg, folded, { title = opts.title, unit = opts.unit })
+    io.stderr:write(opts.tool or "pktlua", ": wrote ", opts.svg, "\n")
+  end
+  if opts.folded then
+    io.write(stack.folded(folded))
+    return
+  end
+  table.sort(rows, function(a, b)
+    if a.n ~= b.n then return a.n < b.n end
+    return a.k.pid < b.k.pid
+  end)
+  for _, r in ipairs(rows) do
+    local parts = {}
+    if not opts.user_only then parts[#parts + 1] = stack.format(r.ks) end
+    if not opts.kernel_only then parts[#parts + 1] = stack.format(r.us) end
+    parts[#parts + 1] = r.k.comm
+    io.write("@[", table.concat(parts, ", "), "]: ", r.n, "\n")
+  end
+end
+
 return stack
