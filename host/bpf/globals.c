@@ -99,11 +99,37 @@ static char *section_bytes(struct bpf_map *map, size_t *size)
 	return (char *)bpf_map__initial_value(map, size);
 }
 
+/* A loaded section that is not mmap-able (only static variables: libbpf
+ * made the map without BPF_F_MMAPABLE) goes through a syscall: its whole
+ * value, read into a buffer the caller frees. NULL and *err set on failure. */
+static char *section_fetch(const struct pl_global *g, int *err)
+{
+	size_t size = bpf_map__value_size(g->map);
+	int zero = 0;
+	char *all;
+
+	if ((size_t)g->offset + g->size > size) {
+		*err = -ERANGE;
+		return NULL;
+	}
+	all = malloc(size);
+	if (!all) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	if (bpf_map_lookup_elem(bpf_map__fd(g->map), &zero, all)) {
+		*err = -errno;
+		free(all);
+		return NULL;
+	}
+	return all;
+}
+
 int pl_global__read(const struct pl_global *g, void *buf)
 {
 	size_t size = 0;
 	char *p = section_bytes(g->map, &size);
-	int zero = 0, err = 0;
+	int err = 0;
 
 	if (p) {
 		if ((size_t)g->offset + g->size > size)
@@ -111,19 +137,12 @@ int pl_global__read(const struct pl_global *g, void *buf)
 		memcpy(buf, p + g->offset, g->size);
 		return 0;
 	}
-	/* Only static variables: libbpf made the map without BPF_F_MMAPABLE. */
-	size = bpf_map__value_size(g->map);
-	if ((size_t)g->offset + g->size > size)
-		return -ERANGE;
-	char *all = malloc(size);
+	char *all = section_fetch(g, &err);
 	if (!all)
-		return -ENOMEM;
-	if (bpf_map_lookup_elem(bpf_map__fd(g->map), &zero, all))
-		err = -errno;
-	else
-		memcpy(buf, all + g->offset, g->size);
+		return err;
+	memcpy(buf, all + g->offset, g->size);
 	free(all);
-	return err;
+	return 0;
 }
 
 int pl_global__write(const struct pl_global *g, const void *buf)
@@ -141,21 +160,14 @@ int pl_global__write(const struct pl_global *g, const void *buf)
 		memcpy(p + g->offset, buf, g->size);
 		return 0;
 	}
-	/* Not mmap-able: read, patch, write back (not atomic against the
-	 * programs' own writes to the same section). */
-	size = bpf_map__value_size(g->map);
-	if ((size_t)g->offset + g->size > size)
-		return -ERANGE;
-	char *all = malloc(size);
+	/* Read, patch, write back: not atomic against the programs' own
+	 * writes to the same section. */
+	char *all = section_fetch(g, &err);
 	if (!all)
-		return -ENOMEM;
-	if (bpf_map_lookup_elem(bpf_map__fd(g->map), &zero, all)) {
+		return err;
+	memcpy(all + g->offset, buf, g->size);
+	if (bpf_map_update_elem(bpf_map__fd(g->map), &zero, all, BPF_ANY))
 		err = -errno;
-	} else {
-		memcpy(all + g->offset, buf, g->size);
-		if (bpf_map_update_elem(bpf_map__fd(g->map), &zero, all, BPF_ANY))
-			err = -errno;
-	}
 	free(all);
 	return err;
 }
