@@ -10,7 +10,7 @@
  * fail on. */
 #include "bpf/attach_kind.h"
 #include "bpf/caps.h"
-#include "bpf/libs.h"
+#include "symbols/libs.h"
 
 #include <bpf/libbpf.h>
 #include <errno.h>

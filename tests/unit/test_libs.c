@@ -3,7 +3,7 @@
  * another ABI first), and in this process's own maps. */
 #include "harness.h"
 
-#include "bpf/libs.h"
+#include "symbols/libs.h"
 
 #include <errno.h>
 #include <stdint.h>

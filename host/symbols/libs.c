@@ -1,6 +1,6 @@
 /* libs.c — shared libraries by short name (libs.h), after BCC's
  * bcc_procutils_which_so. */
-#include "bpf/libs.h"
+#include "symbols/libs.h"
 
 #include <errno.h>
 #include <fcntl.h>
