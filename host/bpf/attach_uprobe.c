@@ -14,105 +14,24 @@
 
 #include <bpf/libbpf.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #define PL_PATH_MAX 4096
-
-static int check_elf(const char *path);
-
-static bool is_file(const char *path, int mode)
-{
-	struct stat st;
-
-	return stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, mode) == 0;
-}
-
-/* Look NAME up in the ':'-separated directories of DIRS. */
-static bool search_dirs(const char *dirs, const char *name, int mode, char *out, size_t len)
-{
-	while (dirs && *dirs) {
-		size_t n = strcspn(dirs, ":");
-
-		/* Libraries (F_OK) must be ELF: libc.so in a lib directory is
-		 * often a linker script. */
-		if (n && (size_t)snprintf(out, len, "%.*s/%s", (int)n, dirs, name) < len &&
-		    is_file(out, mode) && (mode != F_OK || !check_elf(out)))
-			return true;
-		dirs += n + (dirs[n] == ':');
-	}
-	return false;
-}
-
-/* BIN as a path to an existing file, in OUT (PID > 0: that process's
- * libraries first). Returns 0 or -ENOENT. */
-static int resolve_binary(const char *bin, int pid, char *out, size_t len)
-{
-	/* The usual multiarch and plain library directories; ld.so.cache is
-	 * not worth parsing for a prototyping tool. */
-	static const char lib_dirs[] =
-#if defined(__x86_64__)
-		"/lib/x86_64-linux-gnu:/usr/lib/x86_64-linux-gnu:"
-#elif defined(__aarch64__)
-		"/lib/aarch64-linux-gnu:/usr/lib/aarch64-linux-gnu:"
-#endif
-		"/lib64:/usr/lib64:/lib:/usr/lib:/usr/local/lib";
-
-	char base[256];
-
-	if (strchr(bin, '/')) {
-		if (!is_file(bin, F_OK))
-			return -ENOENT;
-		snprintf(out, len, "%s", bin);
-		return 0;
-	}
-	pl_lib_base(bin, base, sizeof(base));
-	if (pid > 0 && base[0] && !pl_lib_in_process(pid, base, out, len))
-		return 0;
-	if (strstr(bin, ".so")) {
-		if (search_dirs(getenv("LD_LIBRARY_PATH"), bin, F_OK, out, len) ||
-		    search_dirs(lib_dirs, bin, F_OK, out, len))
-			return 0;
-	} else {
-		const char *path = getenv("PATH");
-		if (search_dirs(path && *path ? path : "/usr/local/bin:/usr/bin:/bin", bin, X_OK,
-				out, len))
-			return 0;
-	}
-	if (base[0] && !pl_lib_in_ld_cache(NULL, base, out, len))
-		return 0;
-	return -ENOENT;
-}
-
-static int check_elf(const char *path)
-{
-	unsigned char magic[4];
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return -errno;
-	ssize_t n = read(fd, magic, sizeof(magic));
-	close(fd);
-	if (n != 4 || memcmp(magic, "\177ELF", 4))
-		return -ENOEXEC;
-	return 0;
-}
 
 /* Resolve and check the binary; ERR names KIND. */
 static int find_binary(const char *kind, const char *bin, int pid, char *out, size_t len,
 		       char *err, size_t errlen)
 {
-	int rc = resolve_binary(bin, pid, out, len);
+	int rc = pl_lib_find(bin, pid, out, len);
 
 	if (rc)
 		return pl_attach_err(err, errlen, rc, "%s: binary '%s' not found%s", kind, bin,
 				     strchr(bin, '/') ? "" : " in PATH, the library directories "
 				     "or the ld.so cache");
-	rc = check_elf(out);
+	rc = pl_lib_check_elf(out);
 	if (rc == -ENOEXEC)
 		return pl_attach_err(err, errlen, rc, "%s: '%s' is not an ELF binary", kind, out);
 	if (rc)

@@ -23,4 +23,15 @@ int pl_lib_in_process(int pid, const char *base, char *out, size_t len);
  * or -ENOENT. CACHE NULL: /etc/ld.so.cache. */
 int pl_lib_in_ld_cache(const char *cache, const char *base, char *out, size_t len);
 
+/* BIN as a path to an existing file, in OUT: a path as it is; with PID > 0,
+ * the library of that base name the process has mapped; a "*.so*" name in
+ * LD_LIBRARY_PATH and the library directories (ELF files only: libc.so there
+ * is often a linker script); another name in PATH (executable); then
+ * ld.so.cache by base name. Returns 0 or -ENOENT. */
+int pl_lib_find(const char *bin, int pid, char *out, size_t len);
+
+/* 0 if PATH starts with the ELF magic; -ENOEXEC if not; -errno if it cannot
+ * be read. */
+int pl_lib_check_elf(const char *path);
+
 #endif
