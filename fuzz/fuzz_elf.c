@@ -1,7 +1,7 @@
 /* fuzz_elf.c — the ELF readers of host/symbols/ on arbitrary bytes: the
  * function symbols and loadable segments (elf_syms.c: every symbol looked
- * up again by its address, file offsets placed) and the USDT notes
- * (usdt_notes.c: every probe's strings read). */
+ * up again by its address, file offsets placed, the uprobe function list
+ * built) and the USDT notes (usdt_notes.c: every probe's strings read). */
 #include "symbols/elf_syms.h"
 #include "symbols/usdt_notes.h"
 
@@ -34,6 +34,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		const char *dl = pl_elf_syms__debuglink(es);
 		if (dl)
 			sink += strlen(dl);
+		struct pl_elf_func *fn;
+		size_t nfn;
+		if (pl_elf_syms__functions(es, &fn, &nfn) == 0) {
+			for (size_t i = 0; i < nfn; i++)
+				sink += strlen(fn[i].name) + (size_t)fn[i].offset;
+			free(fn);
+		}
 		pl_elf_syms__free(es);
 	}
 	if (pl_usdt_notes__parse(data, size, &un) == 0) {

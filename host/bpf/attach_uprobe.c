@@ -5,7 +5,7 @@
  * without a '/' is found as BCC finds it: with pid=, the library of that
  * name the process has mapped ("c", "libc", "libc.so" all mean its libc);
  * then in PATH (for a "*.so*" name: the library directories, ELF files
- * only); then in the dynamic linker's cache by short name (libs.c). A
+ * only); then in the dynamic linker's cache by short name (symbols/libs.c). A
  * missing one is reported as such instead of as whatever libbpf happened to
  * fail on. */
 #include "bpf/attach_kind.h"

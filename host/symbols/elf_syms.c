@@ -18,6 +18,9 @@
 struct sym {
 	struct pl_elf_sym pub;
 	uint8_t rank;            /* at one address: global, weak, local */
+	bool hidden;             /* an older symbol version: "NAME@V" in .symtab,
+				  * or hidden in .gnu.version for .dynsym */
+	bool ifunc;              /* STT_GNU_IFUNC: the address is a resolver's */
 };
 
 struct pl_elf_syms {
@@ -70,7 +73,9 @@ static int cmp_sym(const void *a, const void *b)
 	if (x->pub.size != y->pub.size)                  /* the biggest first */
 		return x->pub.size > y->pub.size ? -1 : 1;
 	c = strcmp(x->pub.name, y->pub.name);
-	return c;
+	if (c || x->hidden == y->hidden)
+		return c;
+	return x->hidden ? 1 : -1;       /* of two repeats, the default version is kept */
 }
 
 /* Sort, and drop exact repeats (.symtab and .dynsym name most functions
@@ -92,7 +97,7 @@ static void sort_syms(struct pl_elf_syms *es)
 }
 
 static int push_sym(struct pl_elf_syms *es, uint64_t addr, uint64_t size, size_t name_off,
-		    uint8_t rank)
+		    const struct sym *kind)
 {
 	if (es->n == es->cap) {
 		size_t cap = es->cap ? es->cap * 2 : 256;
@@ -106,7 +111,9 @@ static int push_sym(struct pl_elf_syms *es, uint64_t addr, uint64_t size, size_t
 	es->syms[es->n].pub.addr = addr;
 	es->syms[es->n].pub.size = size;
 	es->syms[es->n].pub.name = (const char *)(uintptr_t)name_off;
-	es->syms[es->n].rank = rank;
+	es->syms[es->n].rank = kind->rank;
+	es->syms[es->n].hidden = kind->hidden;
+	es->syms[es->n].ifunc = kind->ifunc;
 	es->n++;
 	return 0;
 }
@@ -122,8 +129,9 @@ static int add_arena(struct pl_elf_syms *es, char *arena)
 	return 0;
 }
 
+/* VERSYM: the .gnu.version entries of .dynsym (NULL for .symtab, or none). */
 static int read_symbols(struct pl_elf_syms *es, Elf *e, Elf_Scn *scn, const GElf_Shdr *sh,
-			struct names *names)
+			Elf_Data *versym, struct names *names)
 {
 	Elf_Data *d = elf_getdata(scn, NULL);
 	size_t count;
@@ -147,10 +155,18 @@ static int read_symbols(struct pl_elf_syms *es, Elf *e, Elf_Scn *scn, const GElf
 		if (!name || !*name)
 			continue;
 		int bind = GELF_ST_BIND(sym.st_info);
+		const char *at = strchr(name, '@');
+		GElf_Versym vs;
+		struct sym kind = {
+			.rank = bind == STB_GLOBAL ? 0 : bind == STB_WEAK ? 1 : 2,
+			.hidden = (at && at[1] != '@') ||
+				  (versym && gelf_getversym(versym, (int)i, &vs) &&
+				   (vs & 0x8000)),          /* VERSYM_HIDDEN */
+			.ifunc = type == STT_GNU_IFUNC,
+		};
 		err = names_add(names, name, &off);
 		if (!err)
-			err = push_sym(es, sym.st_value, sym.st_size, off,
-				       bind == STB_GLOBAL ? 0 : bind == STB_WEAK ? 1 : 2);
+			err = push_sym(es, sym.st_value, sym.st_size, off, &kind);
 	}
 	return err;
 }
@@ -221,6 +237,15 @@ static int parse_elf(Elf *e, struct pl_elf_syms **out)
 	}
 	if (elf_getshdrstrndx(e, &shstrndx))
 		shstrndx = 0;
+	/* .gnu.version first: .dynsym's entries need it, in whatever order
+	 * the sections come. */
+	Elf_Data *versym = NULL;
+	while (!versym && (scn = elf_nextscn(e, scn))) {
+		GElf_Shdr sh;
+		if (gelf_getshdr(scn, &sh) && sh.sh_type == SHT_GNU_versym)
+			versym = elf_getdata(scn, NULL);
+	}
+	scn = NULL;
 	while (!err && (scn = elf_nextscn(e, scn))) {
 		GElf_Shdr sh;
 		if (!gelf_getshdr(scn, &sh))
@@ -228,7 +253,8 @@ static int parse_elf(Elf *e, struct pl_elf_syms **out)
 		if (sh.sh_type == SHT_SYMTAB || sh.sh_type == SHT_DYNSYM) {
 			if (sh.sh_type == SHT_SYMTAB)
 				es->symtab = true;
-			err = read_symbols(es, e, scn, &sh, &names);
+			err = read_symbols(es, e, scn, &sh,
+					   sh.sh_type == SHT_DYNSYM ? versym : NULL, &names);
 		} else if (sh.sh_type == SHT_NOTE) {
 			read_build_id(es, scn);
 		} else if (sh.sh_type == SHT_PROGBITS && shstrndx) {
@@ -411,7 +437,7 @@ int pl_elf_syms__merge(struct pl_elf_syms *es, const struct pl_elf_syms *debug)
 		err = names_add(&names, debug->syms[i].pub.name, &off);
 		if (!err)
 			err = push_sym(es, debug->syms[i].pub.addr, debug->syms[i].pub.size, off,
-				       debug->syms[i].rank);
+				       &debug->syms[i]);
 	}
 	if (!err && !names.p && !(names.p = malloc(1)))
 		err = -ENOMEM;
@@ -428,4 +454,95 @@ int pl_elf_syms__merge(struct pl_elf_syms *es, const struct pl_elf_syms *debug)
 		es->symtab = true;
 	sort_syms(es);
 	return 0;
+}
+
+int pl_elf_syms__offset(const struct pl_elf_syms *es, uint64_t vaddr, uint64_t *off)
+{
+	for (size_t i = 0; i < es->nsegs; i++) {
+		const struct pl_elf_seg *s = &es->segs[i];
+		if ((s->flags & PF_X) && vaddr >= s->vaddr && vaddr - s->vaddr < s->filesz) {
+			*off = vaddr - s->vaddr + s->offset;
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+/* NAME's length without its symbol version ("open@@GLIBC_2.2.5" -> 4). */
+static size_t base_len(const char *name)
+{
+	return strcspn(name, "@");
+}
+
+static int cmp_base(const char *a, const char *b)
+{
+	size_t la = base_len(a), lb = base_len(b);
+	int c = memcmp(a, b, la < lb ? la : lb);
+
+	return c ? c : la < lb ? -1 : la > lb;
+}
+
+/* By name; of one name, the one functions() keeps first. */
+static int cmp_func(const void *a, const void *b)
+{
+	const struct sym *x = *(const struct sym *const *)a, *y = *(const struct sym *const *)b;
+	int c = cmp_base(x->pub.name, y->pub.name);
+
+	if (c)
+		return c;
+	if (x->hidden != y->hidden)
+		return x->hidden ? 1 : -1;
+	if (x->rank != y->rank)
+		return x->rank < y->rank ? -1 : 1;
+	if (x->pub.addr != y->pub.addr)
+		return x->pub.addr < y->pub.addr ? -1 : 1;
+	return 0;
+}
+
+int pl_elf_syms__functions(const struct pl_elf_syms *es, struct pl_elf_func **out, size_t *count)
+{
+	const struct sym **pick = NULL;
+	struct pl_elf_func *funcs = NULL;
+	size_t n = 0, kept = 0, names = 0;
+	uint64_t off;
+	int err = 0;
+
+	*out = NULL;
+	*count = 0;
+	if (es->n && !(pick = calloc(es->n, sizeof(*pick))))
+		return -ENOMEM;
+	for (size_t i = 0; i < es->n; i++) {
+		const struct sym *s = &es->syms[i];
+		if (!s->ifunc && base_len(s->pub.name) && !pl_elf_syms__offset(es, s->pub.addr, &off))
+			pick[n++] = s;
+	}
+	if (n)
+		qsort(pick, n, sizeof(*pick), cmp_func);
+	for (size_t i = 0; i < n; i++) {
+		if (kept && !cmp_base(pick[kept - 1]->pub.name, pick[i]->pub.name))
+			continue;
+		pick[kept++] = pick[i];
+		names += base_len(pick[i]->pub.name) + 1;
+	}
+	/* One block: the entries, then their names. */
+	funcs = malloc(kept * sizeof(*funcs) + names + 1);
+	if (!funcs) {
+		err = -ENOMEM;
+		goto out;
+	}
+	char *p = (char *)(funcs + kept);
+	for (size_t i = 0; i < kept; i++) {
+		const struct sym *s = pick[i];
+		size_t len = base_len(s->pub.name);
+		memcpy(p, s->pub.name, len);
+		p[len] = '\0';
+		funcs[i] = (struct pl_elf_func){ .name = p, .addr = s->pub.addr, .size = s->pub.size };
+		pl_elf_syms__offset(es, s->pub.addr, &funcs[i].offset);
+		p += len + 1;
+	}
+	*out = funcs;
+	*count = kept;
+out:
+	free(pick);
+	return err;
 }

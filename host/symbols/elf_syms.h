@@ -60,6 +60,28 @@ const uint8_t *pl_elf_syms__build_id(const struct pl_elf_syms *es, size_t *len);
 /* The .gnu_debuglink file name (NULL when none). */
 const char *pl_elf_syms__debuglink(const struct pl_elf_syms *es);
 
+/* The file offset that virtual address VADDR is loaded from, through the
+ * executable PT_LOAD segment holding it (where a uprobe on the function at
+ * VADDR attaches). Returns 0, or -ENOENT when none holds it. */
+int pl_elf_syms__offset(const struct pl_elf_syms *es, uint64_t vaddr, uint64_t *off);
+
+struct pl_elf_func {
+	const char *name;     /* without its symbol version */
+	uint64_t addr, size;  /* st_value, st_size */
+	uint64_t offset;      /* the file offset of ADDR (pl_elf_syms__offset) */
+};
+
+/* The functions a uprobe can attach to by name, sorted by name, one per
+ * name: STT_FUNC symbols (not IFUNC resolvers) in an executable segment.
+ * Names lose their symbol version ("pthread_create@@GLIBC_2.34" ->
+ * "pthread_create"); of one name, the default version or an unversioned
+ * symbol wins over an older version ("NAME@V", or hidden in .gnu.version),
+ * then global over weak over local, then the lowest address. Returns 0 and
+ * *OUT (*COUNT entries, names included: one free() releases it), or
+ * -ENOMEM. */
+int pl_elf_syms__functions(const struct pl_elf_syms *es, struct pl_elf_func **out,
+			   size_t *count);
+
 /* Add the symbols of DEBUG (the file's separate debug file) to ES: the
  * addresses are the same link-time ones. Returns 0 or -ENOMEM. */
 int pl_elf_syms__merge(struct pl_elf_syms *es, const struct pl_elf_syms *debug);

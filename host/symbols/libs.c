@@ -168,8 +168,8 @@ static bool search_dirs(const char *dirs, const char *name, int mode, char *out,
 
 int pl_lib_find(const char *bin, int pid, char *out, size_t len)
 {
-	/* The usual multiarch and plain library directories; ld.so.cache is
-	 * not worth parsing for a prototyping tool. */
+	/* The usual multiarch and plain library directories (ld.so.cache
+	 * comes last, by base name). */
 	static const char lib_dirs[] =
 #if defined(__x86_64__)
 		"/lib/x86_64-linux-gnu:/usr/lib/x86_64-linux-gnu:"

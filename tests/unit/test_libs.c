@@ -1,6 +1,6 @@
 /* test_libs.c — libraries by short name: the base of a name, and lookups
  * in an ld.so.cache this test writes (old and new format, an entry of
- * another ABI first), and in this process's own maps. */
+ * another ABI first), in this process's own maps, and pl_lib_find. */
 #include "harness.h"
 
 #include "symbols/libs.h"
@@ -111,10 +111,31 @@ static void own_maps(void)
 	CHECK(pl_lib_in_process(999999999, "c", out, sizeof(out)) == -ESRCH);
 }
 
+/* A name as uprobes find it: the same files as the lookups above. */
+static void find(void)
+{
+	char out[4096], want[4096];
+
+	CHECK(pl_lib_find("/nonexistent/pl_bin", 0, out, sizeof(out)) == -ENOENT);
+	CHECK(pl_lib_find("pl_no_such_binary", 0, out, sizeof(out)) == -ENOENT);
+	CHECK(pl_lib_find("sh", 0, out, sizeof(out)) == 0);
+	CHECK_MSG(strlen(out) > 3 && !strcmp(out + strlen(out) - 3, "/sh") && !access(out, X_OK),
+		  "sh -> %s", out);
+	CHECK(pl_lib_find("c", getpid(), out, sizeof(out)) == 0);
+	CHECK(pl_lib_in_process(getpid(), "c", want, sizeof(want)) == 0 && !strcmp(out, want));
+	if (!pl_lib_in_ld_cache(NULL, "c", want, sizeof(want))) {
+		CHECK(pl_lib_find("c", 0, out, sizeof(out)) == 0);
+		CHECK_MSG(!strcmp(out, want), "c -> %s, the cache says %s", out, want);
+	}
+	CHECK(pl_lib_check_elf(out) == 0);
+	CHECK(pl_lib_check_elf("/proc/self/status") == -ENOEXEC);
+}
+
 int main(void)
 {
 	RUN(bases);
 	RUN(ld_cache);
 	RUN(own_maps);
+	RUN(find);
 	return pl_test_summary();
 }

@@ -120,6 +120,24 @@ static void test_elf(void)
 		CHECK(f == s && off == 2);
 		CHECK(pl_elf_syms__find(es, s->addr + s->size, &off) != s);
 	}
+	/* The functions list: sorted, one per name, and each file offset is
+	 * loaded back at its address. */
+	struct pl_elf_func *fn = NULL;
+	size_t nfn = 0, found = 0;
+	CHECK_EQ_INT(pl_elf_syms__functions(es, &fn, &nfn), 0);
+	CHECK(nfn > 100);
+	for (size_t i = 0; i < nfn; i++) {
+		uint64_t va = 0;
+		CHECK(!i || strcmp(fn[i - 1].name, fn[i].name) < 0);
+		CHECK(!strchr(fn[i].name, '@'));
+		CHECK(!pl_elf_syms__vaddr(es, fn[i].offset, &va) && va == fn[i].addr);
+		if (s && !strcmp(fn[i].name, "pl_test_symbol_target")) {
+			found++;
+			CHECK(fn[i].addr == s->addr && fn[i].size == s->size);
+		}
+	}
+	CHECK(found == 1);
+	free(fn);
 	pl_elf_syms__free(es);
 
 	/* Not ELF, and cut ELF: an error, never a crash. */
