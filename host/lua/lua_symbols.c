@@ -8,6 +8,11 @@
  *   symbols.uframes(map, id, pid) -> the same for a user stack
  *   symbols.snapshot(pid)         -> true | nil, err: keep PID's mappings now
  *   symbols.stats()               -> { procs=, files=, maps_reads=, file_parses=, exit_records= }
+ *   symbols.functions(path)       -> { {name=, addr=, size=, offset=}, ... } sorted by name:
+ *                                    what a uprobe attaches to (elf_syms.h), raises if
+ *                                    PATH is not a readable ELF file
+ *   symbols.find(name [, pid])    -> path | nil, err: a binary or library as uprobes
+ *                                    find it ("c" -> libc.so.6, "bash" in PATH; libs.h)
  *
  * One resolver per Lua state (files parsed once for the whole run). The
  * exit hook of <pktlua/stack.h> sends the mappings of exiting processes to
@@ -18,13 +23,16 @@
 #include "bpf/attach.h"
 #include "lua/lua_map.h"
 #include "lua/lua_program.h"
+#include "symbols/elf_syms.h"
 #include "symbols/kallsyms.h"
+#include "symbols/libs.h"
 #include "symbols/usyms.h"
 
 #include <lauxlib.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -352,6 +360,62 @@ static int sym_stats(lua_State *L)
 	return 1;
 }
 
+/* ---- ELF files, for uprobes by name -------------------------------------------- */
+
+static int sym_functions(lua_State *L)
+{
+	const char *path = luaL_checkstring(L, 1);
+	struct pl_elf_syms *es;
+	struct pl_elf_func *f;
+	size_t n;
+	int err = pl_elf_syms__open(path, &es);
+
+	if (!err) {
+		err = pl_elf_syms__functions(es, &f, &n);
+		pl_elf_syms__free(es);
+	}
+	if (err) {
+		/* No position: the message is for the tool's user, as io.open's. */
+		lua_pushfstring(L, "%s: %s", path, err == -ENOEXEC ? "not an ELF file" : strerror(-err));
+		return lua_error(L);
+	}
+	lua_createtable(L, (int)n, 0);                      /* list */
+	for (size_t i = 0; i < n; i++) {
+		lua_createtable(L, 0, 4);                   /* list e */
+		lua_pushstring(L, f[i].name);
+		lua_setfield(L, -2, "name");
+		lua_pushinteger(L, (lua_Integer)f[i].addr);
+		lua_setfield(L, -2, "addr");
+		lua_pushinteger(L, (lua_Integer)f[i].size);
+		lua_setfield(L, -2, "size");
+		lua_pushinteger(L, (lua_Integer)f[i].offset);
+		lua_setfield(L, -2, "offset");
+		lua_rawseti(L, -2, (lua_Integer)i + 1);     /* list */
+	}
+	free(f);
+	return 1;
+}
+
+static int sym_find(lua_State *L)
+{
+	const char *name = luaL_checkstring(L, 1);
+	lua_Integer pid = luaL_optinteger(L, 2, 0);
+	char path[PATH_MAX];
+
+	luaL_argcheck(L, pid >= 0 && pid <= INT32_MAX, 2, "a process id");
+	if (!pl_lib_find(name, (int)pid, path, sizeof(path))) {
+		lua_pushstring(L, path);
+		return 1;
+	}
+	lua_pushnil(L);
+	if (strchr(name, '/'))
+		lua_pushfstring(L, "'%s': no such file", name);
+	else
+		lua_pushfstring(L, "'%s' not found in PATH, the library directories or the "
+				"ld.so cache", name);
+	return 2;
+}
+
 /* ---- the exit hook, attached at load ------------------------------------------ */
 
 void pl_lua_symbols_loaded(lua_State *L, int idx)
@@ -376,6 +440,8 @@ void pl_lua_symbols_loaded(lua_State *L, int idx)
 
 static const luaL_Reg sym_funcs[] = {
 	{"addrs", sym_addrs},
+	{"find", sym_find},
+	{"functions", sym_functions},
 	{"kframes", sym_kframes},
 	{"ksym", sym_ksym},
 	{"snapshot", sym_snapshot},
