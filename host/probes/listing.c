@@ -80,17 +80,36 @@ static bool matches(const struct lister *l, const char *name)
 	return l->exact ? !strcmp(l->glob, name) : !fnmatch(l->glob, name, 0);
 }
 
-/* Whether a name starting with PREFIX could match: the glob's literal start
- * and PREFIX agree as far as both go. */
-static bool may_match(const struct lister *l, const char *prefix)
+/* Whether a name of the kind PREFIX ("kprobe/"), whose names hold SLASHES
+ * '/' in all ("tracepoint/CAT/NAME": 2), could match. The glob's literal
+ * start and PREFIX must agree as far as both go. And each '/' of the glob
+ * meets one of the name's: a glob with more cannot match ("*tracepoint/a/b*"
+ * is no kprobe/); one with exactly as many leaves none to its wildcards, so
+ * its text before the first '/' must match the kind ("*tracepoint/sched*"
+ * is no kprobe/ either). Brackets and escapes: assume it may. */
+static bool may_match(const struct lister *l, const char *prefix, int slashes)
 {
-	const char *g = l->glob;
+	const char *g = l->glob, *p = prefix;
+	int n = 0;
 
-	for (; *g && *prefix; g++, prefix++) {
+	for (; *g && *p; g++, p++) {
 		if (*g == '*' || *g == '?' || *g == '[' || *g == '\\')
-			return true;
-		if (*g != *prefix)
+			break;
+		if (*g != *p)
 			return false;
+	}
+	if (strpbrk(l->glob, "[\\"))
+		return true;
+	for (g = l->glob; (g = strchr(g, '/')); g++)
+		n++;
+	if (n > slashes)
+		return false;
+	if (n == slashes && n > 0) {
+		char head[256], kind[64];
+		size_t lh = strcspn(l->glob, "/");
+		snprintf(head, sizeof(head), "%.*s", (int)lh, l->glob);
+		snprintf(kind, sizeof(kind), "%.*s", (int)strcspn(prefix, "/"), prefix);
+		return lh >= sizeof(head) || !fnmatch(head, kind, 0);
 	}
 	return true;
 }
@@ -422,18 +441,18 @@ int pl_probes_list(const char *pattern, const struct pl_probes_opts *opts, FILE 
 		err = list_usdt(&l);
 		goto out;
 	}
-	if (may_match(&l, "tracepoint/") && !(err = list_tracepoints(&l)))
+	if (may_match(&l, "tracepoint/", 2) && !(err = list_tracepoints(&l)))
 		flush(&l);
-	bool raw = may_match(&l, "raw_tp/"), typed = may_match(&l, "tp_btf/");
+	bool raw = may_match(&l, "raw_tp/", 1), typed = may_match(&l, "tp_btf/", 1);
 	if (!err && (raw || typed)) {
 		/* Sorted as one: raw_tp/ names sort before tp_btf/ ones. */
 		if (!(err = list_btf_tracepoints(&l, raw, typed)))
 			flush(&l);
 	}
-	if (!err && may_match(&l, "perf_event/") && !(err = list_perf_events(&l)))
+	if (!err && may_match(&l, "perf_event/", 1) && !(err = list_perf_events(&l)))
 		flush(&l);
 	char why[256];
-	if (!err && may_match(&l, "kprobe/")) {
+	if (!err && may_match(&l, "kprobe/", 1)) {
 		if (kprobes_work(why, sizeof(why))) {
 			if (!(err = list_kprobes(&l)))
 				flush(&l);
@@ -441,7 +460,7 @@ int pl_probes_list(const char *pattern, const struct pl_probes_opts *opts, FILE 
 			pl_log(PL_LOG_WARN, "kprobe/ probes are not listed: %s", why);
 		}
 	}
-	if (!err && may_match(&l, "fentry/")) {
+	if (!err && may_match(&l, "fentry/", 1)) {
 		if (fentry_works(why, sizeof(why))) {
 			if (!(err = list_fentry(&l)))
 				flush(&l);

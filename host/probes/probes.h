@@ -12,6 +12,7 @@
  *   usdt/PATH:PROVIDER:NAME  PATH's .note.stapsdt (pattern 'usdt/PATH:GLOB')
  *   kprobe/FUNC, fentry/FUNC only where the kernel can attach them; else
  *                            one line on stderr says why they are left out
+ *                            (only when the pattern could match them)
  *
  * PATTERN is a shell glob (fnmatch) over the whole probe name; one without
  * a wildcard matches probes that contain it. listing.c lists, describe.c
