@@ -6,6 +6,7 @@
 #include "bpf/kernel_btf.h"
 #include "bpf/mounts.h"
 #include "symbols/elf_syms.h"
+#include "symbols/libs.h"
 #include "symbols/usdt_notes.h"
 
 #include <bpf/btf.h>
@@ -15,7 +16,6 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 /* ---- tracepoints: the format file as a C struct ------------------------------------- */
@@ -206,27 +206,6 @@ static int describe_btf_tracepoint(const char *name, FILE *out)
 
 /* ---- usdt/, uprobe/, perf_event/ ---------------------------------------------------------- */
 
-int pl_probes__binary(const char *bin, char *out, size_t len)
-{
-	struct stat st;
-
-	if (strchr(bin, '/')) {
-		if (stat(bin, &st) || !S_ISREG(st.st_mode))
-			return -ENOENT;
-		snprintf(out, len, "%s", bin);
-		return 0;
-	}
-	const char *path = getenv("PATH");
-	char dirs[4096];
-	snprintf(dirs, sizeof(dirs), "%s", path && *path ? path : "/usr/local/bin:/usr/bin:/bin");
-	for (char *save, *dir = strtok_r(dirs, ":", &save); dir; dir = strtok_r(NULL, ":", &save)) {
-		snprintf(out, len, "%s/%s", dir, bin);
-		if (!stat(out, &st) && S_ISREG(st.st_mode) && !access(out, X_OK))
-			return 0;
-	}
-	return -ENOENT;
-}
-
 /* "KIND/PATH:REST": the resolved path, and REST. */
 static int split_binary(const char *probe, const char *kind, char *path, size_t len,
 			const char **rest)
@@ -238,7 +217,7 @@ static int split_binary(const char *probe, const char *kind, char *path, size_t 
 		return -ENOENT;
 	snprintf(bin, sizeof(bin), "%.*s", (int)(colon - p), p);
 	*rest = colon + 1;
-	return pl_probes__binary(bin, path, len);
+	return pl_lib_find(bin, 0, path, len);
 }
 
 static int describe_usdt(const char *probe, FILE *out)

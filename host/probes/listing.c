@@ -6,6 +6,7 @@
 #include "bpf/kernel_btf.h"
 #include "bpf/mounts.h"
 #include "symbols/elf_syms.h"
+#include "symbols/libs.h"
 #include "symbols/usdt_notes.h"
 
 #include <bpf/bpf.h>
@@ -358,9 +359,9 @@ static int binary_of(const char *glob, const char *kind, char *out, size_t len)
 		pl_log(PL_LOG_ERROR, "-l '%s': the binary's path cannot be a pattern", glob);
 		return -EINVAL;
 	}
-	if (pl_probes__binary(bin, out, len)) {
+	if (pl_lib_find(bin, 0, out, len)) {
 		pl_log(PL_LOG_ERROR, "-l '%s': %s: no such file%s", glob, bin,
-		       strchr(bin, '/') ? "" : " in PATH");
+		       strchr(bin, '/') ? "" : " in PATH, the library directories or the ld.so cache");
 		return -ENOENT;
 	}
 	return 0;

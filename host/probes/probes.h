@@ -16,8 +16,9 @@
  *
  * PATTERN is a shell glob (fnmatch) over the whole probe name; one without
  * a wildcard matches probes that contain it. listing.c lists, describe.c
- * shows a probe's arguments (and finds binaries); listing.c calls it, never
- * the other way. Plain C: output on OUT, problems logged. */
+ * shows a probe's arguments; listing.c calls it, never the other way. A
+ * binary is found as uprobes find it (symbols/libs.h: "c" is libc.so.6).
+ * Plain C: output on OUT, problems logged. */
 #ifndef PKTLUA_PROBES_H
 #define PKTLUA_PROBES_H
 
@@ -38,9 +39,5 @@ int pl_probes_list(const char *pattern, const struct pl_probes_opts *opts, FILE 
  * raw_tp/tp_btf's typed arguments (from BTF), a USDT probe's argument
  * specs, a uprobe's address. Returns 0, -ENOENT (no such probe), logged. */
 int pl_probes_describe(const char *probe, FILE *out);
-
-/* describe.c, for both: the path of BIN (a path, or a name looked
- * up in PATH), in OUT. Returns 0 or -ENOENT. */
-int pl_probes__binary(const char *bin, char *out, size_t len);
 
 #endif
