@@ -9,7 +9,8 @@ cd "$(dirname "$0")/.."
 
 # Build: compiler, CMake, the libraries (libzstd-dev: LLVM's static archives,
 # linked into the compiler shim, use zstd; libmicrohttpd-dev: the HTTP server
-# of GET /metrics); test: tcpdump (reads back pcap files), bpftool and
+# of GET /metrics; linux-libc-dev: the kernel's UAPI headers, which pktlua
+# serves to BPF code from memory); test: tcpdump (reads back pcap files), bpftool and
 # iproute2 for the end-to-end cases; prometheus (with promtool) scrapes a
 # script and lints its metrics, curl asks the metrics server, yamllint and
 # kubectl check deploy/; libiberty-dev: the C++/Rust demangler
@@ -21,6 +22,7 @@ packages=(
   build-essential cmake pkg-config
   liblua5.4-dev libbpf-dev libelf-dev zlib1g-dev libpcap-dev libedit-dev jq
   llvm-19-dev libclang-19-dev libclang-cpp19-dev libzstd-dev libmicrohttpd-dev
+  linux-libc-dev
   bpftool iproute2 tcpdump tshark curl prometheus yamllint
   libiberty-dev systemtap-sdt-dev libxml2-utils
   clang-19 libclang-rt-19-dev

@@ -10,8 +10,10 @@
 // stream; diagnostics go to a string, never to the terminal.
 
 #include "compile/clang_shim.h"
+#include "compile/uapi.h"
 
 #include <cerrno>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
@@ -27,6 +29,8 @@
 #include <clang/Frontend/CompilerInvocation.h>
 #include <clang/Frontend/TextDiagnosticPrinter.h>
 #include <clang/Frontend/Utils.h>
+#include <llvm/ADT/SmallString.h>
+#include <llvm/Support/Chrono.h>
 #include <llvm/ADT/SmallVector.h>
 #include <llvm/Config/llvm-config.h>
 #include <llvm/Support/Allocator.h>
@@ -141,6 +145,253 @@ protected:
 	}
 };
 
+// Why: pktlua carries ~900 UAPI headers (linux/, asm/, ...) and a snippet
+// includes a handful, often none. Registering them all in the in-memory file
+// system cost ~7 ms of every compile; this file system answers for them on
+// demand instead, from the sorted table compiled into the shim: a path under
+// ROOT is a file when the table names it, a directory when some name starts
+// with it. Only status and open are needed for #include; listing a
+// directory gives nothing.
+class UapiFileSystem : public llvm::vfs::FileSystem {
+	std::string root;       // "/pktlua/include", no trailing slash
+
+	class File : public llvm::vfs::File {
+		llvm::vfs::Status st;
+		const struct pl_uapi_file *f;
+
+	public:
+		File(llvm::vfs::Status s, const struct pl_uapi_file *file) : st(std::move(s)), f(file) {}
+		llvm::ErrorOr<llvm::vfs::Status> status() override { return st; }
+		llvm::ErrorOr<std::unique_ptr<llvm::MemoryBuffer>>
+		getBuffer(const llvm::Twine &name, int64_t, bool, bool) override
+		{
+			// The data is NUL-terminated (the generated table's strings).
+			return llvm::MemoryBuffer::getMemBuffer(
+				llvm::StringRef(pl_uapi_text + f->text, f->len), name.str(), true);
+		}
+		std::error_code close() override { return {}; }
+	};
+
+	// The path relative to ROOT, dots removed; false if not under it.
+	bool relative(const llvm::Twine &path, std::string &rel) const
+	{
+		llvm::SmallString<256> p;
+		path.toVector(p);
+		llvm::sys::path::remove_dots(p, true);
+		llvm::StringRef r(p);
+		if (!r.consume_front(root) || !r.consume_front("/") || r.empty())
+			return false;
+		rel = r.str();
+		return true;
+	}
+
+	static const char *file_name(size_t i) { return pl_uapi_file_names + pl_uapi_files[i].name; }
+
+	// The first table entry not below NAME.
+	static size_t lower_bound(const std::string &name)
+	{
+		size_t lo = 0, hi = pl_uapi_count;
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+			if (strcmp(file_name(mid), name.c_str()) < 0)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		return lo;
+	}
+
+	static llvm::vfs::Status make_status(const llvm::Twine &path, size_t id, size_t size,
+					     llvm::sys::fs::file_type type)
+	{
+		// One id per entry, in a device number no real or in-memory file has.
+		return llvm::vfs::Status(path.str(),
+					 llvm::sys::fs::UniqueID(UINT64_MAX - 1, id + 1),
+					 llvm::sys::TimePoint<>(), 0, 0, size, type,
+					 llvm::sys::fs::perms::all_read);
+	}
+
+public:
+	explicit UapiFileSystem(const char *r) : root(r)
+	{
+		while (!root.empty() && root.back() == '/')
+			root.pop_back();
+	}
+
+	llvm::ErrorOr<llvm::vfs::Status> status(const llvm::Twine &path) override
+	{
+		std::string rel;
+		if (!relative(path, rel))
+			return std::make_error_code(std::errc::no_such_file_or_directory);
+		size_t i = lower_bound(rel);
+		if (i < pl_uapi_count && rel == file_name(i))
+			return make_status(path, i, pl_uapi_files[i].len,
+					   llvm::sys::fs::file_type::regular_file);
+		rel.push_back('/');
+		i = lower_bound(rel);
+		if (i < pl_uapi_count && !strncmp(file_name(i), rel.data(), rel.size()))
+			return make_status(path, pl_uapi_count + i,
+					   0, llvm::sys::fs::file_type::directory_file);
+		return std::make_error_code(std::errc::no_such_file_or_directory);
+	}
+
+	llvm::ErrorOr<std::unique_ptr<llvm::vfs::File>>
+	openFileForRead(const llvm::Twine &path) override
+	{
+		std::string rel;
+		if (!relative(path, rel))
+			return std::make_error_code(std::errc::no_such_file_or_directory);
+		size_t i = lower_bound(rel);
+		if (i >= pl_uapi_count || rel != file_name(i))
+			return std::make_error_code(std::errc::no_such_file_or_directory);
+		return std::unique_ptr<llvm::vfs::File>(new File(
+			make_status(path, i, pl_uapi_files[i].len, llvm::sys::fs::file_type::regular_file),
+			&pl_uapi_files[i]));
+	}
+
+	llvm::vfs::directory_iterator dir_begin(const llvm::Twine &, std::error_code &ec) override
+	{
+		ec = std::error_code();
+		return llvm::vfs::directory_iterator();
+	}
+
+	std::error_code setCurrentWorkingDirectory(const llvm::Twine &) override { return {}; }
+	llvm::ErrorOr<std::string> getCurrentWorkingDirectory() const override
+	{
+		return std::string("/");
+	}
+};
+
+// Why: a snippet may include vmlinux.h and then UAPI headers (<linux/if_ether.h>
+// for ETH_P_IP) that define the same types. The served UAPI headers wrap each
+// type definition in #if !defined(__PL_VMLINUX_tag_NAME) (tools/uapi.c);
+// vmlinux.h gets those macros defined at its end for what it defines itself,
+// read back from btf_dump's text (its layout is fixed: definitions start at
+// column 0, enumerators are "\tNAME = VALUE,"), so the guards match exactly
+// what was emitted, pruned or whole.
+class VmlinuxGuards {
+	std::string &out;
+	bool filter = false;
+
+	static bool ident_start(char c)
+	{
+		return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+	}
+	static bool ident_char(char c) { return ident_start(c) || (c >= '0' && c <= '9'); }
+
+	static bool guarded(char kind, llvm::StringRef name)
+	{
+		size_t lo = 0, hi = pl_uapi_name_count;
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+			const char *e = pl_uapi_names + pl_uapi_name_off[mid];
+			int c = kind != e[0] ? (unsigned char)kind - (unsigned char)e[0]
+					     : name.compare(llvm::StringRef(e + 1));
+			if (!c)
+				return true;
+			if (c < 0)
+				hi = mid;
+			else
+				lo = mid + 1;
+		}
+		return false;
+	}
+
+	void add(char kind, llvm::StringRef name)
+	{
+		if (name.empty() || (filter && !guarded(kind, name)))
+			return;
+		out += "#define ";
+		out += kind == 't' ? PL_UAPI_GUARD_TAG : PL_UAPI_GUARD_ID;
+		out += name.str();
+		out += " 1\n";
+	}
+
+	// The name "typedef ... NAME;" (or its last line, "} NAME;") declares:
+	// after "(*" for a function pointer, before "(" for a function type,
+	// else the last identifier outside brackets.
+	static llvm::StringRef typedef_name(llvm::StringRef s)
+	{
+		size_t paren = s.starts_with("} ") ? llvm::StringRef::npos : s.find('(');
+		if (paren != llvm::StringRef::npos) {
+			size_t p = paren + 1;
+			while (p < s.size() && (s[p] == '*' || s[p] == ' '))
+				p++;
+			if (p > paren + 1 && p < s.size() && ident_start(s[p])) {
+				size_t e = p;
+				while (e < s.size() && ident_char(s[e]))
+					e++;
+				return s.slice(p, e);
+			}
+			s = s.take_front(paren);
+		}
+		llvm::StringRef last;
+		for (size_t p = 0; p < s.size();) {
+			if (s[p] == '[' || s[p] == '(') {
+				int depth = 0;
+				for (; p < s.size(); p++) {
+					depth += s[p] == '[' || s[p] == '(';
+					depth -= s[p] == ']' || s[p] == ')';
+					if (!depth)
+						break;
+				}
+				p++;
+			} else if (ident_start(s[p])) {
+				size_t q = p;
+				while (q < s.size() && ident_char(s[q]))
+					q++;
+				last = s.slice(p, q);
+				p = q;
+			} else {
+				p++;
+			}
+		}
+		return last;
+	}
+
+public:
+	explicit VmlinuxGuards(std::string &o) : out(o) {}
+
+	void scan(llvm::StringRef text)
+	{
+		bool typedef_open = false;
+
+		// A pruned header names a few hundred things: each gets its macro.
+		// The whole one names ~150k: only those some header tests do (a
+		// search of the guard table for each, ~5 ms).
+		filter = text.size() > (1u << 20);
+
+		out += "\n/* For pktlua's UAPI headers: the definitions above, not theirs. */\n";
+		while (!text.empty()) {
+			auto [line, rest] = text.split('\n');
+			text = rest;
+			if (line.starts_with("struct ") || line.starts_with("union ") ||
+			    line.starts_with("enum ")) {
+				llvm::StringRef r = line.drop_until([](char c) { return c == ' '; }).drop_front();
+				llvm::StringRef name = r.take_while(ident_char);
+				r = r.drop_front(name.size());
+				if (r == " {" || r == " {};")     // "struct NAME {", empty "{};"
+					add('t', name);
+			} else if (line.starts_with("typedef ")) {
+				if (line.ends_with(";"))
+					add('i', typedef_name(line.drop_front(8).drop_back()));
+				else
+					typedef_open = true;    // typedef struct { ... } NAME;
+			} else if (typedef_open && line.starts_with("}")) {
+				typedef_open = false;
+				if (line.ends_with(";"))
+					add('i', typedef_name(line.drop_back()));
+			} else if (line.starts_with("\t")) {
+				llvm::StringRef r = line.ltrim('\t');
+				llvm::StringRef name = r.take_while(ident_char);
+				if (!name.empty() && ident_start(name[0]) &&
+				    r.drop_front(name.size()).starts_with(" = "))
+					add('i', name);         // an enumerator
+			}
+		}
+	}
+};
+
 // Why: the compile cache must know which real files the object depends on
 // (a header next to the script that the snippet #includes), to notice when
 // one changes. Everything served from memory is part of the cache key
@@ -149,9 +400,10 @@ protected:
 // stddef.h, -isystem dirs) are, so they are asked for too.
 class RealFileDeps : public clang::DependencyCollector {
 	llvm::vfs::InMemoryFileSystem &mem;
+	llvm::vfs::FileSystem *uapi;    // may be null
 
 public:
-	explicit RealFileDeps(llvm::vfs::InMemoryFileSystem &m) : mem(m) {}
+	RealFileDeps(llvm::vfs::InMemoryFileSystem &m, llvm::vfs::FileSystem *u) : mem(m), uapi(u) {}
 	bool needSystemDependencies() override { return true; }
 	bool sawDependency(llvm::StringRef name, bool from_module, bool is_system,
 			   bool is_module_file, bool is_missing) override
@@ -161,7 +413,7 @@ public:
 		if (!DependencyCollector::sawDependency(name, from_module, is_system,
 							is_module_file, is_missing))
 			return false;
-		return !mem.exists(name);
+		return !mem.exists(name) && !(uapi && uapi->exists(name));
 	}
 };
 
@@ -291,16 +543,28 @@ int pl_cc_compile(const struct pl_cc_input *in, struct pl_cc_output *out)
 		llvm::IntrusiveRefCntPtr<llvm::vfs::OverlayFileSystem> vfs(
 			new llvm::vfs::OverlayFileSystem(llvm::vfs::getRealFileSystem()));
 		// Before adding files: this gives the memory layer the real working
-		// directory, against which relative paths (line_file) resolve.
+		// directory, against which relative paths (line_file) resolve. The
+		// UAPI headers lie between the real files and the memory layer.
+		llvm::IntrusiveRefCntPtr<llvm::vfs::FileSystem> uapi;
+		if (in->uapi_dir) {
+			uapi = new UapiFileSystem(in->uapi_dir);
+			vfs->pushOverlay(uapi);
+		}
 		vfs->pushOverlay(mem);
 		mem->addFile(in->main_path, 0,
 			     llvm::MemoryBuffer::getMemBuffer(llvm::StringRef(in->src, in->src_len),
 							      in->main_path, false));
+		std::string vmlinux;    // vmlinux.h with the guards, alive for the compile
 		for (size_t i = 0; i < in->nfiles; i++) {
 			const struct pl_cc_file *f = &in->files[i];
-			mem->addFile(f->path, 0,
-				     llvm::MemoryBuffer::getMemBuffer(llvm::StringRef(f->data, f->len),
-								      f->path, false));
+			llvm::StringRef data(f->data, f->len);
+			if (in->uapi_dir && in->vmlinux_path && !strcmp(f->path, in->vmlinux_path)) {
+				vmlinux.reserve(f->len + 4096);
+				vmlinux.assign(f->data, f->len);
+				VmlinuxGuards(vmlinux).scan(data);
+				data = vmlinux;
+			}
+			mem->addFile(f->path, 0, llvm::MemoryBuffer::getMemBuffer(data, f->path, false));
 		}
 
 		clang::CompilerInstance ci;
@@ -309,7 +573,7 @@ int pl_cc_compile(const struct pl_cc_input *in, struct pl_cc_output *out)
 					     diag_os, &inv->getDiagnosticOpts())),
 				     true);
 		ci.createFileManager(vfs);
-		auto deps = std::make_shared<RealFileDeps>(*mem);
+		auto deps = std::make_shared<RealFileDeps>(*mem, uapi.get());
 		ci.addDependencyCollector(deps);
 
 		llvm::SmallVector<char, 0> obj;

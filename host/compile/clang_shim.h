@@ -20,7 +20,7 @@ extern "C" {
 #endif
 
 /* Bumped whenever the structs below change; the shim refuses other values. */
-#define PL_CC_ABI_VERSION 2
+#define PL_CC_ABI_VERSION 3
 
 /* The symbol compiler.c looks up with dlsym(). */
 #define PL_CC_ENTRY "pl_cc_compile"
@@ -58,6 +58,16 @@ struct pl_cc_input {
 	 * only a debug location (file, line); with this file clang can place them
 	 * on the right line instead of on the enclosing function. */
 	const char *line_file;
+	/* Optional: an absolute directory where the shim serves the kernel's
+	 * UAPI headers it carries (linux/, asm/, asm-generic/: compile/uapi.h)
+	 * from memory; NULL serves none. */
+	const char *uapi_dir;
+	/* Optional, with uapi_dir: the path of the one of FILES that is
+	 * vmlinux.h. The shim serves it with the guard macros its UAPI headers
+	 * test defined at its end, for the types it defines, so that a
+	 * <linux/...> header included after it skips its own definitions of
+	 * those (compile/uapi.h). */
+	const char *vmlinux_path;
 };
 
 struct pl_cc_output {

@@ -327,6 +327,8 @@ static int compile_once(const char *src, size_t len, const struct pl_compile_opt
 	}
 
 	args[nargs++] = "-I" INCLUDE_ROOT;
+	in.uapi_dir = INCLUDE_ROOT;
+	in.vmlinux_path = INCLUDE_ROOT "/vmlinux.h";
 	/* #include "x.h" finds x.h next to the script, as a C user expects (the
 	 * snippet's real home, /pktlua/src, holds nothing else). */
 	if (opts && opts->filename) {

@@ -1,0 +1,155 @@
+/* test_headers.c — the headers pktlua serves to clang: the kernel's UAPI
+ * headers with no flags, next to vmlinux.h (pruned and whole), a snippet's
+ * own types of kernel names, the BTF of record types only used locally, and
+ * the user's -I directories before the built-in ones.
+ *
+ * Needs the shim library (built next to the pktlua binary) and, for the
+ * vmlinux.h cases, /sys/kernel/btf/vmlinux (no root); without it those are
+ * skipped and, if everything else passed, the test exits 77. */
+#include "harness.h"
+
+#include "compile/compiler.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static int skipped;
+
+static int compile(const char *src, const struct pl_compile_opts *opts,
+		   struct pl_compile_result *res)
+{
+	return pl_compile(src, strlen(src), opts, res);
+}
+
+static int have_btf(void)
+{
+	if (!access("/sys/kernel/btf/vmlinux", R_OK))
+		return 1;
+	skipped = 1;
+	fprintf(stderr, "SKIPPED (part): no readable /sys/kernel/btf/vmlinux\n");
+	return 0;
+}
+
+/* XDP code as the tutorials write it: UAPI headers, libbpf's bpf_endian.h,
+ * the macros and the types of the headers. */
+static const char uapi_xdp[] =
+	"#include <linux/bpf.h>\n"
+	"#include <linux/if_ether.h>\n"
+	"#include <linux/ip.h>\n"
+	"#include <linux/in.h>\n"
+	"#include <linux/udp.h>\n"
+	"#include <linux/pkt_cls.h>\n"
+	"#include <asm/byteorder.h>\n"
+	"#include <asm-generic/errno.h>\n"
+	"#include <bpf/bpf_helpers.h>\n"
+	"#include <bpf/bpf_endian.h>\n"
+	"SEC(\"xdp\") int udp_only(struct xdp_md *ctx)\n"
+	"{\n"
+	"	void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;\n"
+	"	struct ethhdr *eth = data;\n"
+	"	struct iphdr *ip = (void *)(eth + 1);\n"
+	"	if ((void *)(ip + 1) > end || eth->h_proto != bpf_htons(ETH_P_IP))\n"
+	"		return XDP_PASS;\n"
+	"	return ip->protocol == IPPROTO_UDP ? XDP_PASS : (TC_ACT_SHOT + EOPNOTSUPP) & 1;\n"
+	"}\n";
+
+static void test_uapi_alone(void)
+{
+	struct pl_compile_result res;
+
+	int err = compile(uapi_xdp, NULL, &res);
+	CHECK_MSG(err == 0, "err %d: %s", err, res.diag);
+	/* Served from memory: nothing for the cache to re-read. */
+	CHECK_MSG(!res.deps, "real files read: %s", pl_test_str(res.deps));
+	pl_compile_result__free(&res);
+
+	/* Every UAPI tree the package has, not only linux/; a typedef of a
+	 * tagged struct, which the guarding splits in two. */
+	err = compile("#include <linux/capability.h>\n#include <rdma/ib_user_verbs.h>\n"
+		      "__attribute__((section(\"xdp\"), used)) int f(void *c)\n"
+		      "{ cap_user_header_t h = 0; struct __user_cap_header_struct s = { 1, 2 };\n"
+		      "  return (h == 0) + s.pid; }\n",
+		      NULL, &res);
+	CHECK_MSG(err == 0, "err %d: %s", err, res.diag);
+	pl_compile_result__free(&res);
+
+	/* A header that is not there says so, as clang says it. */
+	err = compile("#include <linux/no_such_header.h>\n", NULL, &res);
+	CHECK(err == -EINVAL);
+	CHECK_STR_CONTAINS(res.diag, "'linux/no_such_header.h' file not found");
+	pl_compile_result__free(&res);
+}
+
+/* vmlinux.h first, then UAPI headers: the kernel's types, the headers'
+ * macros, no redefinition; with the pruned header and with the whole one. */
+static void test_uapi_after_vmlinux(void)
+{
+	static const char *const srcs[] = {
+		"#include <vmlinux.h>\n"
+		"#include <linux/if_ether.h>\n"
+		"#include <linux/pkt_cls.h>\n"
+		"#include <bpf/bpf_helpers.h>\n"
+		"#include <bpf/bpf_endian.h>\n"
+		"SEC(\"tc\") int tc_prog(struct __sk_buff *skb)\n"
+		"{ return skb->protocol == bpf_htons(ETH_P_IP) ? TC_ACT_OK : TC_ACT_SHOT; }\n",
+
+		/* Types of both, enum constants, the macros beside them. */
+		"#include \"vmlinux.h\"\n"
+		"#include <linux/if_ether.h>\n"
+		"#include <linux/ip.h>\n"
+		"#include <linux/in.h>\n"
+		"#include <linux/bpf.h>\n"
+		"#include <asm-generic/errno.h>\n"
+		"#include <bpf/bpf_helpers.h>\n"
+		"#include <bpf/bpf_endian.h>\n"
+		"#ifndef IPPROTO_UDP\n#error IPPROTO_UDP is a macro too\n#endif\n"
+		"SEC(\"xdp\") int x(struct xdp_md *ctx)\n"
+		"{\n"
+		"	void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;\n"
+		"	struct ethhdr *eth = data;\n"
+		"	struct iphdr *ip = (void *)(eth + 1);\n"
+		"	if ((void *)(ip + 1) > end || eth->h_proto != bpf_htons(ETH_P_IP))\n"
+		"		return XDP_PASS;\n"
+		"	return ip->protocol == IPPROTO_UDP && ENOENT == 2 ? XDP_DROP : XDP_PASS;\n"
+		"}\n",
+
+		/* pktlua's own headers, then UAPI ones. */
+		"#include <pktlua/xdp.h>\n"
+		"#include <linux/if_ether.h>\n"
+		"#include <linux/pkt_cls.h>\n"
+		"#include <linux/ipv6.h>\n"
+		"SEC(\"xdp\") int y(struct xdp_md *ctx)\n"
+		"{ return ETH_P_IPV6 == 0x86DD && TC_ACT_OK == 0 ? XDP_PASS : XDP_DROP; }\n",
+	};
+	static const char *const modes[] = { "pruned", "full" };
+
+	if (!have_btf())
+		return;
+	for (size_t m = 0; m < 2; m++) {
+		setenv("PKTLUA_VMLINUX", modes[m], 1);
+		for (size_t i = 0; i < sizeof(srcs) / sizeof(srcs[0]); i++) {
+			struct pl_compile_result res;
+			int err = compile(srcs[i], NULL, &res);
+
+			CHECK_MSG(err == 0, "%s vmlinux.h, source %zu: err %d: %s", modes[m], i, err,
+				  res.diag);
+			pl_compile_result__free(&res);
+		}
+	}
+	unsetenv("PKTLUA_VMLINUX");
+}
+
+int main(void)
+{
+	/* The shim is built next to the pktlua binary, not next to tests. */
+	if (pl_compiler_set_shim_dir(PKTLUA_TEST_BINDIR))
+		return 1;
+	RUN(test_uapi_alone);
+	RUN(test_uapi_after_vmlinux);
+	pl_compiler_set_shim_dir(NULL);
+	int rc = pl_test_summary();
+	return rc == 0 && skipped ? 77 : rc;
+}
