@@ -188,6 +188,26 @@ static char *pruned_vmlinux(const char *tu, size_t tu_len, const char *const *de
 	return text;
 }
 
+/* The full vmlinux.h for TU and the -D macros: without the types they
+ * define themselves (*OWNED then holds it, for the caller to free). */
+static const char *full_vmlinux(const char *tu, size_t tu_len, const char *const *defines,
+				size_t *len, char **owned)
+{
+	size_t n = 0, ndefines = count_list(defines);
+	struct pl_vmlinux_text *texts = calloc(1 + ndefines, sizeof(*texts));
+	const char *text;
+
+	*owned = NULL;
+	if (!texts)
+		return NULL;
+	texts[n++] = (struct pl_vmlinux_text){ tu, tu_len };
+	for (size_t i = 0; i < ndefines; i++)
+		texts[n++] = (struct pl_vmlinux_text){ defines[i], strlen(defines[i]) };
+	text = pl_vmlinux_h_full(texts, n, len, owned);
+	free(texts);
+	return text;
+}
+
 /* The parent, after fork(): make the pruned header, send it. */
 static void late_send(void)
 {
@@ -272,6 +292,7 @@ static int compile_once(const char *src, size_t len, const struct pl_compile_opt
 	size_t nowned = 0, nfiles = 0, nargs = 0;
 	char *tu = NULL, *main_path = NULL, *stand_in = NULL;
 	const char *vmlinux = NULL;
+	char *vmlinux_owned = NULL;
 	size_t vmlinux_len = 0, stand_in_len = 0;
 	int err = 0, vmlinux_err = 0;
 
@@ -299,7 +320,7 @@ static int compile_once(const char *src, size_t len, const struct pl_compile_opt
 		files[nfiles++] = (struct pl_cc_file){ owned[nowned++], (const char *)e->data, e->len };
 	}
 	if (vmlinux_mode == VMLINUX_FULL) {
-		vmlinux = pl_vmlinux_h(&vmlinux_len);
+		vmlinux = full_vmlinux(tu, in.src_len, defines, &vmlinux_len, &vmlinux_owned);
 		if (vmlinux)
 			files[nfiles++] = (struct pl_cc_file){ INCLUDE_ROOT "/vmlinux.h", vmlinux,
 							       vmlinux_len };
@@ -396,6 +417,7 @@ out:
 	free(stand_in);
 	free(main_path);
 	free(tu);
+	free(vmlinux_owned);
 	return err;
 }
 

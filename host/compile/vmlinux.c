@@ -51,17 +51,62 @@ static const char epilogue[] =
 	"\n"
 	"#endif /* __VMLINUX_H__ */\n";
 
+struct idents;
+static bool idents_has(const struct idents *set, const char *s);
+
+/* Copy the btf_dump text S[0, LEN) to OUT, but declare the structs and
+ * unions named in PLAIN outside the preserve_access_index region.
+ *
+ * Why: btf_dump forward-declares what a picked type only points to
+ * ("struct key;"), and under vmlinux.h's #pragma clang attribute that
+ * declaration carries preserve_access_index, which the code's own later
+ * definition of struct key then inherits: its field accesses would become
+ * CO-RE relocations against the kernel's struct key, and fail to load. */
+static void copy_body(FILE *out, const char *s, size_t len, const struct idents *plain)
+{
+	for (const char *p = s, *end = s + len; p < end;) {
+		const char *eol = memchr(p, '\n', end - p);
+		size_t n = (eol ? eol + 1 : end) - p;
+		const char *name = NULL;
+
+		if (plain && n > 8 && p[n - 2] == ';' && p[n - 1] == '\n') {
+			if (!memcmp(p, "struct ", 7))
+				name = p + 7;
+			else if (!memcmp(p, "union ", 6))
+				name = p + 6;
+		}
+		if (name) {
+			char tag[256];
+			size_t k = (size_t)(p + n - 2 - name);
+
+			snprintf(tag, sizeof(tag), "%.*s", (int)k, name);
+			if (k < sizeof(tag) && !strchr(tag, ' ') && idents_has(plain, tag)) {
+				fputs("#ifndef BPF_NO_PRESERVE_ACCESS_INDEX\n#pragma clang attribute pop\n#endif\n", out);
+				fwrite(p, 1, n, out);
+				fputs("#ifndef BPF_NO_PRESERVE_ACCESS_INDEX\n#pragma clang attribute push "
+				      "(__attribute__((preserve_access_index)), apply_to = record)\n#endif\n", out);
+				p += n;
+				continue;
+			}
+		}
+		fwrite(p, 1, n, out);
+		p += n;
+	}
+}
+
 /* The header for BTF: every type (PICK NULL) or those whose bit is set in
  * PICK, in id order, as bpftool does; btf_dump emits each type's
- * dependencies first and each type once. *OUT is malloc'd. */
-static int dump(const struct btf *btf, const uint8_t *pick, char **out, size_t *out_len)
+ * dependencies first and each type once. The tags in PLAIN (may be NULL) are
+ * declared without preserve_access_index (copy_body). *OUT is malloc'd. */
+static int dump(const struct btf *btf, const uint8_t *pick, const struct idents *plain,
+		char **out, size_t *out_len)
 {
 	struct btf_dump *d = NULL;
-	char *buf = NULL;
-	size_t len = 0;
+	char *body = NULL, *buf = NULL;
+	size_t body_len = 0, len = 0;
 	__u32 n = btf__type_cnt(btf);
 	int err = 0;
-	FILE *f = open_memstream(&buf, &len);
+	FILE *f = open_memstream(&body, &body_len), *o = NULL;
 
 	if (!f)
 		return -errno;
@@ -70,17 +115,33 @@ static int dump(const struct btf *btf, const uint8_t *pick, char **out, size_t *
 		err = -errno;
 		goto out;
 	}
-	fputs(preamble, f);
 	for (__u32 id = 1; id < n && !err; id++)
 		if (!pick || (pick[id / 8] & (1u << (id % 8))))
 			err = btf_dump__dump_type(d, id);
 	if (err)
 		goto out;
-	fputs(epilogue, f);
-	if (fflush(f) || ferror(f))
+	if (fclose(f)) {        /* body and body_len are final now */
+		f = NULL;
+		err = -ENOMEM;
+		goto out;
+	}
+	f = NULL;
+	o = open_memstream(&buf, &len);
+	if (!o) {
+		err = -errno;
+		goto out;
+	}
+	fputs(preamble, o);
+	copy_body(o, body ?: "", body_len, plain);
+	fputs(epilogue, o);
+	if (fflush(o) || ferror(o))
 		err = -ENOMEM;
 out:
-	fclose(f);      /* buf and len are final (or buf NULL) after this */
+	if (f)
+		fclose(f);
+	if (o)
+		fclose(o);      /* buf and len are final (or buf NULL) after this */
+	free(body);
 	btf_dump__free(d);
 	if (err || !buf) {
 		free(buf);
@@ -101,7 +162,7 @@ static int generate(void)
 	btf = pl_kernel_btf();
 	if (!btf)
 		return -errno;
-	err = dump(btf, NULL, &text, &text_len);
+	err = dump(btf, NULL, NULL, &text, &text_len);
 	if (err)
 		return err;
 	pl_log(PL_LOG_DEBUG, "vmlinux.h: %zu bytes, %u types, in %.1f ms", text_len,
@@ -147,6 +208,15 @@ struct idents {
 	const void **scanned;   /* embedded headers already scanned (shared) */
 	size_t *nscanned;
 	struct idents *typedefs; /* where bpf_helper_defs.h's identifiers go */
+	struct defs *defs;      /* what the texts define themselves (shared) */
+};
+
+/* Types the scanned texts define themselves: struct/union/enum tags and
+ * enumerators. A snippet may have its own struct key or struct event while
+ * including vmlinux.h; the kernel's type of that name is then left out (as
+ * long as no kernel type it does use holds it by value). */
+struct defs {
+	struct idents tags, enumerators;
 };
 
 static uint32_t hash_span(const char *s, size_t len)
@@ -271,8 +341,74 @@ static int scan_include(struct idents *set, const char *dir, const char *s, size
 /* Add the identifiers of S, skipping comments and the letters of numbers
  * (0x1fULL); follow the embedded headers it #includes. DIR: the embedded
  * directory S lives in ("include/bpf/"), NULL for the user's text. */
+/* The definition state of a scan: "struct NAME {" and the enumerators of
+ * "enum [NAME] { A, B = (1 << 2), ... }". */
+struct def_scan {
+	int after_kw;           /* 1: after struct/union/enum, 2: and a name */
+	bool kw_enum;
+	const char *name;       /* the tag after the keyword */
+	size_t name_len;
+	int enum_depth;         /* brace depth inside an enum body; 0: not in one */
+	int paren;              /* parentheses inside the enum body */
+	bool element_start;     /* the next identifier names an enumerator */
+};
+
+static int def_ident(struct idents *set, struct def_scan *d, const char *s, size_t n)
+{
+	bool kw = (n == 6 && !memcmp(s, "struct", 6)) || (n == 5 && !memcmp(s, "union", 5)) ||
+		  (n == 4 && !memcmp(s, "enum", 4));
+	int err = 0;
+
+	if (d->enum_depth == 1 && d->element_start && !d->paren && set->defs) {
+		err = idents_add(&set->defs->enumerators, s, n);
+		d->element_start = false;
+	}
+	if (kw) {
+		d->after_kw = 1;
+		d->kw_enum = n == 4;
+		d->name = NULL;
+	} else if (d->after_kw == 1) {
+		d->after_kw = 2;
+		d->name = s;
+		d->name_len = n;
+	} else {
+		d->after_kw = 0;
+	}
+	return err;
+}
+
+static int def_punct(struct idents *set, struct def_scan *d, char c)
+{
+	int err = 0;
+
+	if (c == '{') {
+		if (d->after_kw == 2 && set->defs)
+			err = idents_add(&set->defs->tags, d->name, d->name_len);
+		if (d->enum_depth)
+			d->enum_depth++;
+		else if (d->after_kw && d->kw_enum) {
+			d->enum_depth = 1;
+			d->paren = 0;
+			d->element_start = true;
+		}
+	} else if (c == '}' && d->enum_depth) {
+		d->enum_depth--;
+	} else if (d->enum_depth == 1) {
+		if (c == '(')
+			d->paren++;
+		else if (c == ')' && d->paren)
+			d->paren--;
+		else if (c == ',' && !d->paren)
+			d->element_start = true;
+	}
+	if (c != ' ' && c != '\t' && c != '\n' && c != '\r')
+		d->after_kw = 0;
+	return err;
+}
+
 static int scan(struct idents *set, const char *dir, const char *s, size_t len)
 {
+	struct def_scan d = {0};
 	size_t i = 0;
 	int err = 0;
 
@@ -294,12 +430,14 @@ static int scan(struct idents *set, const char *dir, const char *s, size_t len)
 			while (i < len && is_ident_char(s[i]))
 				i++;
 			err = idents_add(set, s + start, i - start);
+			err = err ?: def_ident(set, &d, s + start, i - start);
 			while (b > 0 && (s[b - 1] == ' ' || s[b - 1] == '\t'))
 				b--;
 			if (!err && i - start == 7 && !memcmp(s + start, "include", 7) && b > 0 &&
 			    s[b - 1] == '#')
 				err = scan_include(set, dir, s + i, len - i);
 		} else {
+			err = def_punct(set, &d, c);
 			i++;
 		}
 	}
@@ -333,6 +471,7 @@ struct prune {
 	const struct btf *btf;
 	const struct idents *set;
 	const struct idents *typedefs; /* names that pick typedefs only */
+	const struct defs *defs;       /* never pick what the texts define */
 	uint8_t *pick;          /* bit per type id: dump it */
 	uint8_t *walked;        /* bit per type id: members looked at */
 	__u32 *stack;
@@ -361,8 +500,26 @@ static void push(struct prune *p, __u32 id)
 	p->stack[p->nstack++] = id;
 }
 
+/* Does a scanned text define a type of T's name (a struct/union/enum tag, an
+ * enumerator of T)? */
+static bool defined_here(const struct btf *btf, const struct defs *defs, const struct btf_type *t)
+{
+	if (!defs || !(btf_is_composite(t) || btf_is_any_enum(t)))
+		return false;
+	if (t->name_off && idents_has(&defs->tags, btf__name_by_offset(btf, t->name_off)))
+		return true;
+	for (__u16 i = 0; btf_is_any_enum(t) && i < btf_vlen(t); i++) {
+		__u32 off = btf_is_enum(t) ? btf_enum(t)[i].name_off : btf_enum64(t)[i].name_off;
+		if (idents_has(&defs->enumerators, btf__name_by_offset(btf, off)))
+			return true;
+	}
+	return false;
+}
+
 static void pick(struct prune *p, __u32 id)
 {
+	if (defined_here(p->btf, p->defs, btf__type_by_id(p->btf, id)))
+		return;
 	if (!bit(p->pick, id)) {
 		set_bit(p->pick, id);
 		p->npicked++;
@@ -437,13 +594,43 @@ static int choose(struct prune *p)
 	return 0;
 }
 
-char *pl_vmlinux_h_pruned(const struct pl_vmlinux_text *texts, size_t n, size_t *len)
+/* Pick every named type but those the texts define themselves; false if
+ * there are none of those (the full header as it is will do). Only the kinds
+ * btf_dump writes something for: dumping a modifier, pointer, array or
+ * function makes it define what that refers to ("const struct key" would
+ * bring struct key back). */
+static bool choose_all_but_defined(struct prune *p)
+{
+	__u32 n = btf__type_cnt(p->btf);
+	bool any = false;
+
+	for (__u32 id = 1; id < n; id++) {
+		const struct btf_type *t = btf__type_by_id(p->btf, id);
+
+		if (!btf_is_composite(t) && !btf_is_any_enum(t) && !btf_is_typedef(t) &&
+		    !btf_is_fwd(t))
+			continue;
+		if (defined_here(p->btf, p->defs, t)) {
+			any = true;
+		} else {
+			set_bit(p->pick, id);
+			p->npicked++;
+		}
+	}
+	return any;
+}
+
+/* pl_vmlinux_h_pruned(), or with FULL every type but those TEXTS define
+ * (NULL with errno 0 when they define none of the kernel's). */
+static char *make(const struct pl_vmlinux_text *texts, size_t n, bool full, size_t *len)
 {
 	const void *scanned[MAX_SCANNED];
 	size_t nscanned = 0;
-	struct idents typedefs = { .scanned = scanned, .nscanned = &nscanned };
-	struct idents set = { .scanned = scanned, .nscanned = &nscanned, .typedefs = &typedefs };
-	struct prune p = {0};
+	struct defs defs = {0};
+	struct idents typedefs = { .scanned = scanned, .nscanned = &nscanned, .defs = &defs };
+	struct idents set = { .scanned = scanned, .nscanned = &nscanned, .typedefs = &typedefs,
+			      .defs = &defs };
+	struct prune p = { .defs = &defs };
 	struct timespec t0;
 	char *out = NULL;
 	size_t out_len = 0;
@@ -465,22 +652,41 @@ char *pl_vmlinux_h_pruned(const struct pl_vmlinux_text *texts, size_t n, size_t 
 	p.stack = malloc(ntypes * sizeof(*p.stack));
 	if (!err && (!p.pick || !p.walked || !p.stack))
 		err = -ENOMEM;
-	err = err ?: choose(&p);
-	err = err ?: dump(p.btf, p.pick, &out, &out_len);
+	if (!err && full && !choose_all_but_defined(&p))
+		goto out;       /* errno 0: the full header as it is */
+	err = err ?: full ? 0 : choose(&p);
+	err = err ?: dump(p.btf, p.pick, defs.tags.n ? &defs.tags : NULL, &out, &out_len);
 	if (!err)
 		pl_log(PL_LOG_DEBUG,
-		       "vmlinux.h pruned: %zu bytes, %u types named of %u (%zu identifiers), in %.1f ms",
+		       "vmlinux.h %s: %zu bytes, %u types named of %u (%zu identifiers), in %.1f ms",
+		       full ? "without the types the code defines" : "pruned",
 		       out_len, p.npicked, ntypes - 1, set.n, ms_since(&t0));
+out:
 	free(p.stack);
 	free(p.walked);
 	free(p.pick);
 	free(typedefs.slot);
 	free(set.slot);
-	if (err) {
-		errno = -err;
+	free(defs.tags.slot);
+	free(defs.enumerators.slot);
+	errno = -err;
+	if (err || !out)
 		return NULL;
-	}
 	if (len)
 		*len = out_len;
 	return out;
+}
+
+char *pl_vmlinux_h_pruned(const struct pl_vmlinux_text *texts, size_t n, size_t *len)
+{
+	return make(texts, n, false, len);
+}
+
+const char *pl_vmlinux_h_full(const struct pl_vmlinux_text *texts, size_t n, size_t *len,
+			      char **owned)
+{
+	*owned = make(texts, n, true, len);
+	if (*owned)
+		return *owned;
+	return errno ? NULL : pl_vmlinux_h(len);
 }

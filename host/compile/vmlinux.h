@@ -37,7 +37,9 @@ struct pl_vmlinux_text {
  *  - the enum of each enum constant named (BPF_ANY, XDP_PASS, true);
  *  - the struct or union behind a pointer member whose name is used, to a
  *    fixpoint, so t->mm->mmap_base or BPF_CORE_READ(t, mm, mmap_base) works
- *    with only struct task_struct named.
+ *    with only struct task_struct named;
+ * but never a struct, union or enum whose tag (or one of whose enumerators)
+ * TEXTS define themselves ("struct key { ... }"): the code's own type wins.
  * Embedded headers TEXTS #include (<pktlua/...>, <bpf/...>) are scanned
  * too, to any depth; bpf_helper_defs.h's identifiers name typedefs only (its
  * structs are only pointed to). Anything else (token pasting, a -I header, a helper's return type
@@ -46,6 +48,15 @@ struct pl_vmlinux_text {
  * Returns a malloc'd NUL-terminated text (LEN without the NUL), or NULL with
  * errno set (as pl_vmlinux_h(), or ENOMEM). */
 char *pl_vmlinux_h_pruned(const struct pl_vmlinux_text *texts, size_t n, size_t *len);
+
+/* The full header for TEXTS: every kernel type but those TEXTS define
+ * themselves (a struct, union or enum tag, an enumerator: the same names
+ * pl_vmlinux_h_pruned() leaves out), so a snippet with its own struct key
+ * compiles. When TEXTS define none of the kernel's names this is
+ * pl_vmlinux_h()'s text and *OWNED is NULL; else *OWNED is the malloc'd
+ * text returned, for the caller to free. NULL with errno set on failure. */
+const char *pl_vmlinux_h_full(const struct pl_vmlinux_text *texts, size_t n, size_t *len,
+			      char **owned);
 
 /* The compiler reads PKTLUA_VMLINUX from the environment: "full" serves the
  * full header only (measurements, a workaround), "pruned" the pruned one

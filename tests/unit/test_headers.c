@@ -10,6 +10,8 @@
 
 #include "compile/compiler.h"
 
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +33,24 @@ static int have_btf(void)
 	skipped = 1;
 	fprintf(stderr, "SKIPPED (part): no readable /sys/kernel/btf/vmlinux\n");
 	return 0;
+}
+
+/* The object's BTF id of KIND called NAME (> 0), or <= 0; *VLEN its members. */
+static int btf_find(const void *obj, size_t len, const char *name, __u32 kind, int *vlen)
+{
+	struct bpf_object *o = bpf_object__open_mem(obj, len, NULL);
+	int id = -1;
+
+	if (!o)
+		return -errno;
+	struct btf *btf = bpf_object__btf(o);
+	if (btf) {
+		id = btf__find_by_name_kind(btf, name, kind);
+		if (id > 0 && vlen)
+			*vlen = btf_vlen(btf__type_by_id(btf, id));
+	}
+	bpf_object__close(o);
+	return id;
 }
 
 /* XDP code as the tutorials write it: UAPI headers, libbpf's bpf_endian.h,
@@ -142,6 +162,49 @@ static void test_uapi_after_vmlinux(void)
 	unsetenv("PKTLUA_VMLINUX");
 }
 
+/* A snippet's own struct key and struct event (the kernel has a struct key)
+ * and enumerators: the snippet's win, in the pruned and the whole header,
+ * and its struct key is not the kernel's (no CO-RE relocation against it:
+ * the object's struct key is the snippet's, with its two members). */
+static void test_own_kernel_names(void)
+{
+	static const char src[] =
+		"#include \"vmlinux.h\"\n"
+		"#include <bpf/bpf_helpers.h>\n"
+		"#include <bpf/bpf_core_read.h>\n"
+		"struct key { __u32 pid; char comm[16]; };\n"
+		"struct event { __u32 pid; __u64 ts; };\n"
+		"enum { TASK_COMM_LEN = 16 };\n"
+		"struct { __uint(type, BPF_MAP_TYPE_HASH); __uint(max_entries, 8);\n"
+		"	 __type(key, struct key); __type(value, struct event); } m SEC(\".maps\");\n"
+		"SEC(\"tp_btf/sched_switch\") int s(__u64 *ctx)\n"
+		"{\n"
+		"	struct task_struct *t = (void *)bpf_get_current_task();\n"
+		"	struct key k = { .pid = BPF_CORE_READ(t, cred, uid.val) };\n"
+		"	struct event e = { .pid = k.pid + TASK_COMM_LEN };\n"
+		"	bpf_map_update_elem(&m, &k, &e, BPF_ANY);\n"
+		"	return 0;\n"
+		"}\n";
+	static const char *const modes[] = { "pruned", "full" };
+
+	if (!have_btf())
+		return;
+	for (size_t m = 0; m < 2; m++) {
+		struct pl_compile_result res;
+		int vlen = -1;
+
+		setenv("PKTLUA_VMLINUX", modes[m], 1);
+		int err = compile(src, NULL, &res);
+		CHECK_MSG(err == 0, "%s vmlinux.h: err %d: %s", modes[m], err, res.diag);
+		if (!err) {
+			CHECK(btf_find(res.obj, res.obj_len, "key", BTF_KIND_STRUCT, &vlen) > 0);
+			CHECK_MSG(vlen == 2, "%s: struct key has %d members", modes[m], vlen);
+		}
+		pl_compile_result__free(&res);
+	}
+	unsetenv("PKTLUA_VMLINUX");
+}
+
 int main(void)
 {
 	/* The shim is built next to the pktlua binary, not next to tests. */
@@ -149,6 +212,7 @@ int main(void)
 		return 1;
 	RUN(test_uapi_alone);
 	RUN(test_uapi_after_vmlinux);
+	RUN(test_own_kernel_names);
 	pl_compiler_set_shim_dir(NULL);
 	int rc = pl_test_summary();
 	return rc == 0 && skipped ? 77 : rc;

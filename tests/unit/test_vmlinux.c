@@ -122,6 +122,36 @@ static void test_runtime_headers(void)
 	free(h);
 }
 
+/* The code's own struct key (the kernel has one), enumerators: never
+ * picked; a forward declaration of the tag stays outside the CO-RE pragma,
+ * so the code's definition does not become preserve_access_index. */
+static void test_own_types(void)
+{
+	static const char pop[] = "#pragma clang attribute pop\n#endif\nstruct key;\n#ifndef";
+	char *h = prune("struct key { int a; }; struct cred *c; int x = c->user->uid.val;\n"
+			"enum { BPF_ANY = 1 };\n", NULL);
+
+	CHECK(h && !has(h, "struct key {"));
+	CHECK(has(h, "struct cred {"));
+	CHECK(!has(h, "BPF_ANY = 0"));          /* enum bpf_map_update flags */
+	/* struct cred points to struct key: declared, outside the pragma. */
+	CHECK_MSG(has(h, pop), "no plain forward declaration of struct key");
+	free(h);
+
+	/* The full header without them; as it is when the code has none. */
+	struct pl_vmlinux_text t = { "struct key { int a; };", 22 };
+	size_t len = 0, full_len = 0;
+	char *owned = NULL;
+	const char *full = pl_vmlinux_h(&full_len);
+	const char *f = pl_vmlinux_h_full(&t, 1, &len, &owned);
+	CHECK(f && owned == f && !has(f, "struct key {") && has(f, "struct task_struct {"));
+	CHECK(has(f, pop));
+	free(owned);
+	t = (struct pl_vmlinux_text){ "struct mine { int a; };", 23 };
+	f = pl_vmlinux_h_full(&t, 1, &len, &owned);
+	CHECK(f == full && !owned && len == full_len);
+}
+
 static void test_kernel_btf_once(void)
 {
 	const struct btf *btf = pl_kernel_btf();
@@ -229,6 +259,7 @@ int main(void)
 	RUN(test_pointer_members);
 	RUN(test_enums_typedefs);
 	RUN(test_runtime_headers);
+	RUN(test_own_types);
 	RUN(test_kernel_btf_once);
 	RUN(test_compiles_pruned);
 	RUN(test_fallback);
