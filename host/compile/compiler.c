@@ -88,6 +88,103 @@ static void put_c_string(FILE *f, const char *name)
 	}
 }
 
+#define MAX_TYPE_REFS 256
+#define TYPE_REF_SECTION ".pktlua.btf"
+
+static bool is_ident_start(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+}
+
+static bool is_ident_char(char c)
+{
+	return is_ident_start(c) || (c >= '0' && c <= '9');
+}
+
+/* Why: clang puts a type into the object's BTF only when a global, a map or
+ * a function signature uses it; a record the code only fills through a local
+ * pointer (struct event *e = bpf_ringbuf_reserve(...)) has none, and
+ * bpf.on(map, fn, "struct event") could not decode it. So every struct and
+ * union tag the snippet names gets a pointer to it in a section libbpf
+ * ignores (it loads no map for it): the type's BTF is in the object, whether
+ * the code defines it, a header does, or vmlinux.h. Declaring "struct NAME *"
+ * at file scope before the code is harmless: it names the same tag the code
+ * completes (or a new, never completed one: an empty BTF forward). Tags
+ * written both as struct and as union are left alone. Comments and literals
+ * are skipped. */
+static void write_type_refs(FILE *f, const char *s, size_t len)
+{
+	struct { const char *kw, *name; size_t len; bool clash; } refs[MAX_TYPE_REFS];
+	size_t n = 0, k = 0;
+	const char *kw = NULL;
+
+	for (size_t i = 0; i < len;) {
+		char c = s[i];
+
+		if (c == '/' && i + 1 < len && (s[i + 1] == '*' || s[i + 1] == '/')) {
+			const char *end = s[i + 1] == '*' ? memmem(s + i + 2, len - i - 2, "*/", 2)
+							  : memchr(s + i, '\n', len - i);
+			i = end ? (size_t)(end - s) + (s[i + 1] == '*' ? 2 : 1) : len;
+		} else if (c == '"' || c == '\'') {
+			for (i++; i < len && s[i] != c && s[i] != '\n'; i++)
+				if (s[i] == '\\')
+					i++;
+			i++;
+			kw = NULL;
+		} else if (is_ident_start(c) || (c >= '0' && c <= '9')) {
+			size_t start = i;
+
+			while (i < len && is_ident_char(s[i]))
+				i++;
+			if (c >= '0' && c <= '9') {
+				kw = NULL;
+				continue;
+			}
+			const char *w = s + start;
+			size_t wl = i - start;
+			if (kw && !strncmp(w, "__attribute", 11)) {
+				/* struct __attribute__((packed)) NAME: skip the ((...)) */
+				int depth = 0;
+				while (i < len && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n'))
+					i++;
+				for (; i < len; i++) {
+					depth += s[i] == '(';
+					depth -= s[i] == ')';
+					if (!depth || s[i] == ';' || s[i] == '{')
+						break;
+				}
+				if (i < len && s[i] == ')')
+					i++;
+				continue;
+			}
+			if (kw) {
+				size_t j;
+				for (j = 0; j < n; j++)
+					if (refs[j].len == wl && !memcmp(refs[j].name, w, wl))
+						break;
+				if (j < n && refs[j].kw != kw)
+					refs[j].clash = true;
+				else if (j == n && n < MAX_TYPE_REFS)
+					refs[n++] = (typeof(refs[0])){ kw, w, wl, false };
+				kw = NULL;
+			} else if ((wl == 6 && !memcmp(w, "struct", 6)) || (wl == 5 && !memcmp(w, "union", 5))) {
+				kw = wl == 6 ? "struct" : "union";
+			} else {
+				kw = NULL;
+			}
+		} else {
+			if (c != ' ' && c != '\t' && c != '\n' && c != '\r')
+				kw = NULL;
+			i++;
+		}
+	}
+	for (size_t j = 0; j < n; j++)
+		if (!refs[j].clash)
+			fprintf(f, "static %s %.*s *const __pktlua_btf_%zu __attribute__((used, "
+				"section(\"" TYPE_REF_SECTION "\"))) = 0;\n",
+				refs[j].kw, (int)refs[j].len, refs[j].name, k++);
+}
+
 /* The translation unit: prelude, the #line-mapped snippet, and a GPL
  * license when the code has none (so GPL-only helpers work, as in BCC). */
 static char *make_source(const char *src, size_t len, const struct pl_compile_opts *opts,
@@ -108,6 +205,8 @@ static char *make_source(const char *src, size_t len, const struct pl_compile_op
 		fputs("#line 1 \"<generated>\"\n"
 		      "char _pktlua_license[] __attribute__((section(\"license\"), used)) = \"GPL\";\n",
 		      f);
+	fputs("#line 1 \"<generated>\"\n", f);
+	write_type_refs(f, src, len);
 	if (prelude)
 		fprintf(f, "#line 1 \"<generated>\"\n%s\n", prelude);
 	fprintf(f, "#line %d \"", first_line);

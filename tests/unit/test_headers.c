@@ -205,6 +205,50 @@ static void test_own_kernel_names(void)
 	unsetenv("PKTLUA_VMLINUX");
 }
 
+/* A record only ever used through a local pointer still has its BTF in the
+ * object (bpf.on decodes it by name), kernel-less or with vmlinux.h. */
+static void test_local_record_btf(void)
+{
+	static const char src[] =
+		"#include <linux/bpf.h>\n"
+		"#include <bpf/bpf_helpers.h>\n"
+		"struct event { __u32 pid; __u64 ts; char comm[16]; };\n"
+		"union __attribute__((packed)) u { int a; char b; };\n"
+		"struct { __uint(type, BPF_MAP_TYPE_RINGBUF); __uint(max_entries, 4096); } rb SEC(\".maps\");\n"
+		"/* struct in_comment { int x; }; */\n"
+		"SEC(\"socket\") int f(void *ctx)\n"
+		"{\n"
+		"	struct event *e = bpf_ringbuf_reserve(&rb, sizeof(*e), 0);\n"
+		"	union u *v = (void *)0;\n"
+		"	if (!e)\n"
+		"		return 0;\n"
+		"	e->pid = 1 + (v != 0);\n"
+		"	bpf_ringbuf_submit(e, 0);\n"
+		"	return 0;\n"
+		"}\n";
+	struct pl_compile_result res;
+	int vlen = -1;
+
+	int err = compile(src, NULL, &res);
+	CHECK_MSG(err == 0, "err %d: %s", err, res.diag);
+	if (!err) {
+		CHECK(btf_find(res.obj, res.obj_len, "event", BTF_KIND_STRUCT, &vlen) > 0 && vlen == 3);
+		CHECK(btf_find(res.obj, res.obj_len, "u", BTF_KIND_UNION, &vlen) > 0 && vlen == 2);
+		CHECK(btf_find(res.obj, res.obj_len, "in_comment", BTF_KIND_STRUCT, NULL) <= 0);
+		CHECK(btf_find(res.obj, res.obj_len, "packed", BTF_KIND_STRUCT, NULL) <= 0);
+		/* libbpf makes no map of the section that holds the references. */
+		struct bpf_object *o = bpf_object__open_mem(res.obj, res.obj_len, NULL);
+		struct bpf_map *map;
+		int nmaps = 0;
+		CHECK(o);
+		bpf_object__for_each_map(map, o)
+			nmaps++;
+		CHECK_MSG(nmaps == 1, "%d maps", nmaps);
+		bpf_object__close(o);
+	}
+	pl_compile_result__free(&res);
+}
+
 int main(void)
 {
 	/* The shim is built next to the pktlua binary, not next to tests. */
@@ -213,6 +257,7 @@ int main(void)
 	RUN(test_uapi_alone);
 	RUN(test_uapi_after_vmlinux);
 	RUN(test_own_kernel_names);
+	RUN(test_local_record_btf);
 	pl_compiler_set_shim_dir(NULL);
 	int rc = pl_test_summary();
 	return rc == 0 && skipped ? 77 : rc;
