@@ -444,7 +444,9 @@ int pl_cache_read(const char *path, const unsigned char key[PL_SHA256_LEN],
 {
 	unsigned char *buf = NULL, sum[PL_SHA256_LEN];
 	struct pl_cache_entry e;
-	size_t len = 0;
+	size_t len = 0, names_len = 0;
+	char *names = NULL;
+	FILE *names_f = NULL;
 	int err;
 
 	err = read_file(path, &buf, &len);
@@ -457,9 +459,15 @@ int pl_cache_read(const char *path, const unsigned char key[PL_SHA256_LEN],
 	if (err)
 		goto out;
 
-	/* The files clang read must be as they were. */
+	/* The files clang read must be as they were; RES gets their names. */
 	const unsigned char *d = e.deps, *end = d + e.deps_len, *dsum;
 	char dep[PATH_MAX];
+	names_f = open_memstream(&names, &names_len);
+	if (!names_f) {
+		snprintf(why, whylen, "%s", strerror(errno));
+		err = -errno;
+		goto out;
+	}
 	while (next_dep(&d, end, dep, &dsum) == 1) {
 		int herr = hash_file(dep, sum);
 		if (herr) {
@@ -473,7 +481,15 @@ int pl_cache_read(const char *path, const unsigned char key[PL_SHA256_LEN],
 			err = -ESTALE;
 			goto out;
 		}
+		fwrite(dep, 1, strlen(dep) + 1, names_f);
 	}
+	if (fclose(names_f)) {
+		names_f = NULL;
+		snprintf(why, whylen, "%s", strerror(ENOMEM));
+		err = -ENOMEM;
+		goto out;
+	}
+	names_f = NULL;
 
 	char *diag = malloc(e.diag_len + 1);
 	void *obj = malloc(e.obj_len);
@@ -490,7 +506,15 @@ int pl_cache_read(const char *path, const unsigned char key[PL_SHA256_LEN],
 	res->diag = diag;
 	res->obj = obj;
 	res->obj_len = e.obj_len;
+	if (names_len) {
+		res->deps = names;
+		res->deps_len = names_len;
+		names = NULL;
+	}
 out:
+	if (names_f)
+		fclose(names_f);
+	free(names);
 	free(buf);
 	return err;
 }

@@ -94,7 +94,8 @@ void pl_cache_key(const struct pl_cache_ident *id, const struct pl_cache_input *
 /* "<dir>/<2 hex>/<62 hex>.obj", malloc'd, or NULL (ENOMEM). */
 char *pl_cache_entry_path(const char *dir, const unsigned char key[PL_SHA256_LEN]);
 
-/* Read the entry at PATH for KEY into RES (obj, obj_len, diag). Returns 0, or
+/* Read the entry at PATH for KEY into RES (obj, obj_len, diag, and deps: the
+ * recorded files, as a compile gives them). Returns 0, or
  * -ENOENT (no entry), -EBADMSG (corrupt, truncated or another key's entry),
  * -ESTALE (a dependency changed or is gone), another negative errno; WHY
  * says which in a few words. RES is untouched unless 0 comes back. */
@@ -138,7 +139,7 @@ struct pl_cache_req {
 	struct timespec start;               /* CLOCK_REALTIME_COARSE at lookup */
 };
 
-/* Look IN up. Returns 0 on a hit with RES filled (obj, diag, no deps), or a
+/* Look IN up. Returns 0 on a hit with RES filled (obj, diag, deps), or a
  * negative errno on a miss (logged at -v with the reason) or when the cache
  * is off. REQ remembers the key for pl_cache_put(); release it with
  * pl_cache_req__free() either way. */

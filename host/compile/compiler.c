@@ -18,6 +18,7 @@
 #include "compile/cache.h"
 #include "compile/child.h"
 #include "compile/clang_shim.h"
+#include "compile/uapi.h"
 #include "compile/vmlinux.h"
 
 #include <errno.h>
@@ -399,7 +400,7 @@ static int compile_once(const char *src, size_t len, const struct pl_compile_opt
 	main_path = make_main_path(filename);
 	files = calloc(pl_embedded_count + 2, sizeof(*files));
 	owned = calloc(pl_embedded_count + count_list(defines) + 2, sizeof(*owned));
-	args = calloc(5 + count_list(defines) + count_list(cflags), sizeof(*args));
+	args = calloc(6 + count_list(defines) + count_list(cflags), sizeof(*args));
 	if (!tu || !main_path || !files || !owned || !args) {
 		err = -ENOMEM;
 		goto out;
@@ -446,7 +447,12 @@ static int compile_once(const char *src, size_t len, const struct pl_compile_opt
 		files[nfiles++] = (struct pl_cc_file){ INCLUDE_ROOT "/vmlinux.h", "", 0 };
 	}
 
-	args[nargs++] = "-I" INCLUDE_ROOT;
+	/* pktlua's headers (<pktlua/...>, libbpf's <bpf/...>, vmlinux.h, the
+	 * UAPI <linux/...>, <asm/...>) come after every -I of the user's, so a
+	 * project that ships its own (newer libbpf headers) gets its own, as
+	 * with its own build; -idirafter puts them there. */
+	args[nargs++] = "-idirafter";
+	args[nargs++] = INCLUDE_ROOT;
 	in.uapi_dir = INCLUDE_ROOT;
 	in.vmlinux_path = INCLUDE_ROOT "/vmlinux.h";
 	/* #include "x.h" finds x.h next to the script, as a C user expects (the
@@ -566,6 +572,38 @@ static int cache_lookup(const char *src, size_t len, const struct pl_compile_opt
 	return err;
 }
 
+/* Is REL ("bpf/bpf_helpers.h", "linux/bpf.h", "vmlinux.h") one of the
+ * headers pktlua serves? */
+static bool is_builtin_header(const char *rel)
+{
+	char name[PATH_MAX];
+
+	if (snprintf(name, sizeof(name), "include/%s", rel) < (int)sizeof(name) &&
+	    pl_embedded_find(name))
+		return true;
+	return !strcmp(rel, "vmlinux.h") || pl_uapi_serves(rel);
+}
+
+/* -v: a header of the user's (under -I, next to the file) that clang took
+ * instead of pktlua's own of the same name. DEPS as pl_compile_result's. */
+static void log_shadowing(const char *filename, const char *deps, size_t deps_len)
+{
+	if (pl_log_get_level() < PL_LOG_INFO)
+		return;
+	for (size_t off = 0; deps && off < deps_len;) {
+		const char *dep = deps + off;
+
+		off += strnlen(dep, deps_len - off) + 1;
+		for (const char *p = strchr(dep, '/'); p; p = strchr(p + 1, '/')) {
+			if (is_builtin_header(p + 1)) {
+				pl_log(PL_LOG_INFO, "%s: <%s> is %s, not pktlua's built-in one "
+				       "(-I directories come first)", filename, p + 1, dep);
+				break;
+			}
+		}
+	}
+}
+
 int pl_compile(const char *src, size_t len, const struct pl_compile_opts *opts,
 	       struct pl_compile_result *res)
 {
@@ -580,6 +618,8 @@ int pl_compile(const char *src, size_t len, const struct pl_compile_opts *opts,
 	 * no vmlinux.h. */
 	if (!cache_lookup(src, len, opts, &cache, res)) {
 		pl_cache_req__free(&cache);        /* its directory name */
+		log_shadowing(opts && opts->filename ? opts->filename : "<snippet>", res->deps,
+			      res->deps_len);
 		return 0;
 	}
 	/* vmlinux.h costs a kernel BTF parse to make, even pruned: serve it
@@ -625,6 +665,8 @@ int pl_compile(const char *src, size_t len, const struct pl_compile_opts *opts,
 		res->deps = NULL;
 		res->deps_len = 0;
 	} else {
+		log_shadowing(opts && opts->filename ? opts->filename : "<snippet>", res->deps,
+			      res->deps_len);
 		pl_cache_put(&cache, res);          /* failed compiles are not kept */
 	}
 	pl_cache_req__free(&cache);

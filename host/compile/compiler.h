@@ -7,8 +7,10 @@
  *  - LLVM 19's static GEPGlobals map (second CO-RE compile crashes) and the
  *    driver's -disable-free leak die with the child.
  *
- * Headers: <pktlua/...> (runtime/), <bpf/...> (libbpf's BPF side) and
- * <vmlinux.h> (made from /sys/kernel/btf/vmlinux) are served from memory. */
+ * Headers: <pktlua/...> (runtime/), <bpf/...> (libbpf's BPF side),
+ * <vmlinux.h> (made from /sys/kernel/btf/vmlinux) and the kernel's UAPI
+ * headers (<linux/...>, <asm/...>: uapi.h) are served from memory, after the
+ * caller's -I directories. */
 #ifndef PKTLUA_COMPILER_H
 #define PKTLUA_COMPILER_H
 
@@ -34,7 +36,8 @@ struct pl_compile_result {
 	char *diag;     /* clang's diagnostics (warnings too), malloc'd, "" if none */
 	/* The real files the compile read (headers next to the script or under
 	 * -I, ...), NUL-terminated paths one after the other, malloc'd; NULL when
-	 * none, on failure and on a cache hit. The compile cache records them. */
+	 * none and on failure (a cache hit gives those it recorded). The compile
+	 * cache records them. */
 	char *deps;
 	size_t deps_len;
 };

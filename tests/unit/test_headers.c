@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static int skipped;
@@ -249,6 +250,38 @@ static void test_local_record_btf(void)
 	pl_compile_result__free(&res);
 }
 
+/* The user's -I directories come before pktlua's own <bpf/...> (a project
+ * with newer libbpf headers gets its own), and the file clang took is a
+ * dependency the cache watches. */
+static void test_user_include_first(void)
+{
+	char dir[] = "/tmp/pktlua-test-hdr-XXXXXX", sub[128], path[160], flag[160];
+	struct pl_compile_result res;
+
+	CHECK(mkdtemp(dir));
+	snprintf(sub, sizeof(sub), "%s/bpf", dir);
+	snprintf(path, sizeof(path), "%s/bpf_endian.h", sub);
+	snprintf(flag, sizeof(flag), "-I%s", dir);
+	CHECK(!mkdir(sub, 0700));
+	FILE *f = fopen(path, "w");
+	CHECK(f);
+	if (!f)
+		return;
+	fputs("#define MY_OWN_ENDIAN 7\n", f);
+	fclose(f);
+	const char *cflags[] = { flag, NULL };
+	struct pl_compile_opts opts = { .cflags = cflags };
+	int err = compile("#include <bpf/bpf_endian.h>\n"
+			  "__attribute__((section(\"xdp\"), used)) int f(void *c) { return MY_OWN_ENDIAN; }\n",
+			  &opts, &res);
+	CHECK_MSG(err == 0, "err %d: %s", err, res.diag);
+	CHECK(res.deps && memmem(res.deps, res.deps_len, path, strlen(path)));
+	pl_compile_result__free(&res);
+	unlink(path);
+	rmdir(sub);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	/* The shim is built next to the pktlua binary, not next to tests. */
@@ -258,6 +291,7 @@ int main(void)
 	RUN(test_uapi_after_vmlinux);
 	RUN(test_own_kernel_names);
 	RUN(test_local_record_btf);
+	RUN(test_user_include_first);
 	pl_compiler_set_shim_dir(NULL);
 	int rc = pl_test_summary();
 	return rc == 0 && skipped ? 77 : rc;
