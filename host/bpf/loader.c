@@ -367,8 +367,14 @@ int pl_object_open(const void *obj, size_t len, const struct pl_load_opts *opts,
 	}
 	int err = -errno;
 	const char *why = pl_log_libbpf_warning();
-	*errmsg = format_msg("object '%s' cannot be opened: %s", name,
-			     why[0] ? why : strerror(-err));
+	/* struct bpf_map_def SEC("maps") of a file with its own definition of
+	 * the struct: say what libbpf 1.0 wants instead. */
+	const char *hint = strstr(why, "legacy map definitions") ?
+		"; declare each map with BTF in SEC(\".maps\"): struct { __uint(type, "
+		"BPF_MAP_TYPE_HASH); __uint(max_entries, N); __type(key, K); __type(value, V); } "
+		"NAME SEC(\".maps\");" : "";
+	*errmsg = format_msg("object '%s' cannot be opened: %s%s", name,
+			     why[0] ? why : strerror(-err), hint);
 	return err;
 }
 

@@ -604,6 +604,51 @@ static void log_shadowing(const char *filename, const char *deps, size_t deps_le
 	}
 }
 
+/* Clang's diagnostics, made more telling for what the corpus of BPF C
+ * hits:
+ *  - the pointers that keep local-only records' BTF (make_source) are
+ *    declared before the code: "forward declaration of 'struct x'" notes
+ *    pointing at them say nothing of the user's code; dropped;
+ *  - struct bpf_map_def SEC("maps"): libbpf 1.0 dropped these legacy map
+ *    definitions (and bpf_helpers.h the struct); say what to write. */
+static void improve_diag(struct pl_compile_result *res)
+{
+	static const char generated_note[] = "<generated>:";
+	char *d = res->diag, *w, *more;
+
+	if (!d)
+		return;
+	w = d;
+	for (char *p = d; *p;) {
+		char *eol = strchr(p, '\n');
+		size_t n = eol ? (size_t)(eol - p) + 1 : strlen(p);
+		bool drop = !strncmp(p, generated_note, sizeof(generated_note) - 1) &&
+			    memmem(p, n, ": note: forward declaration of ",
+				   strlen(": note: forward declaration of "));
+		if (drop) {
+			/* The note and its source/caret lines (indented). */
+			p += n;
+			while (*p == ' ') {
+				eol = strchr(p, '\n');
+				p = eol ? eol + 1 : p + strlen(p);
+			}
+			continue;
+		}
+		memmove(w, p, n);
+		w += n;
+		p += n;
+	}
+	*w = '\0';
+	if (strstr(d, "incomplete type 'struct bpf_map_def'") &&
+	    asprintf(&more, "%snote: struct bpf_map_def SEC(\"maps\") is a legacy map definition, "
+		     "which libbpf 1.0 dropped; declare the map with BTF instead: struct { "
+		     "__uint(type, BPF_MAP_TYPE_ARRAY); __uint(max_entries, 1); __type(key, __u32); "
+		     "__type(value, __u64); } NAME SEC(\".maps\");\n", d) >= 0) {
+		free(res->diag);
+		res->diag = more;
+	}
+}
+
 int pl_compile(const char *src, size_t len, const struct pl_compile_opts *opts,
 	       struct pl_compile_result *res)
 {
@@ -652,6 +697,8 @@ int pl_compile(const char *src, size_t len, const struct pl_compile_opts *opts,
 		pl_compile_result__free(res);
 		err = compile_once(src, len, opts, VMLINUX_FULL, res);
 	}
+	if (err == -EINVAL)
+		improve_diag(res);
 	if (!res->diag) {
 		res->diag = strdup("");
 		if (!res->diag && !err)

@@ -36,6 +36,39 @@ SEC("tp_btf/pl_no_such_tracepoint") int BPF_PROG(uses_prefixes)
 	return bpf_map_lookup_elem(&prefixes, &k) != 0;
 }
 ]] },
+  -- fentry on a function the kernel has: refused at load here (EPERM).
+  { "fentry_refused", [[
+#include <pktlua/bpf.h>
+SEC("fentry/do_nanosleep") int BPF_PROG(on_nanosleep) { return 0; }
+]] },
+  { "unknown_section", [[
+#include <pktlua/bpf.h>
+SEC("kprobe_foo/bar") int odd(void *ctx) { return 0; }
+]] },
+  -- Legacy map definitions: libbpf's bpf_helpers.h has no struct
+  -- bpf_map_def any more (a compile error), and a file that defines its
+  -- own is refused by libbpf at open.
+  { "map_def", [[
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+struct bpf_map_def SEC("maps") counts = {
+	.type = BPF_MAP_TYPE_ARRAY, .key_size = 4, .value_size = 8, .max_entries = 1,
+};
+SEC("xdp") int f(struct xdp_md *ctx) { return XDP_PASS; }
+]] },
+  { "map_def_own", [[
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+struct bpf_map_def { unsigned int type, key_size, value_size, max_entries, map_flags; };
+struct bpf_map_def SEC("maps") counts = {
+	.type = BPF_MAP_TYPE_ARRAY, .key_size = 4, .value_size = 8, .max_entries = 1,
+};
+SEC("xdp") int f(struct xdp_md *ctx)
+{
+	int k = 0;
+	return bpf_map_lookup_elem(&counts, &k) ? XDP_PASS : XDP_DROP;
+}
+]] },
 }
 
 for _, c in ipairs(cases) do
