@@ -181,7 +181,7 @@ static void collect_list(lua_State *L, int opts, const char *field, bool is_defi
 static void check_load_options(lua_State *L, int opts)
 {
 	static const char *const known[] = {
-		"cflags", "defines", "filters", "globals", "max_entries", "name", "src", NULL,
+		"cflags", "defines", "file", "filters", "globals", "max_entries", "name", "src", NULL,
 	};
 
 	lua_pushnil(L);
@@ -192,7 +192,7 @@ static void check_load_options(lua_State *L, int opts)
 		for (int i = 0; k && known[i]; i++)
 			ok |= !strcmp(k, known[i]);
 		if (!ok)
-			luaL_error(L, "bpf.load: unknown option '%s' (known: src, name, defines, cflags, filters, globals, max_entries)",
+			luaL_error(L, "bpf.load: unknown option '%s' (known: src, file, name, defines, cflags, filters, globals, max_entries)",
 				   k ? k : luaL_typename(L, -1));
 	}
 }
@@ -343,48 +343,42 @@ static void set_max_entries(lua_State *L, int idx, struct bpf_object *obj, const
 	}
 }
 
-static int bpf_load(lua_State *L)
+/* Open the object OBJ (LEN bytes), set what a skeleton's user sets before
+ * load (max_entries=, globals= of the options at index 1) and load it.
+ * Pushes the guard (an Opening that closes the object if anything raises);
+ * returns 0, or a negative errno with *MSG set (malloc'd). */
+static int open_and_load(lua_State *L, const void *obj, size_t len,
+			 const struct pl_load_opts *lopts, char **msg)
 {
-	const char *defines[MAX_LIST], *cflags[MAX_LIST];
-	const char *src, *name = NULL, *prelude = NULL;
-	char file[512], objname[64];
-	size_t len;
-	int line;
+	struct bpf_object **guard = lua_newuserdatauv(L, sizeof(*guard), 0); /* ... guard */
 
-	lua_settop(L, 1);
-	lua_newtable(L);                                   /* arg keep: strings to keep alive */
-	int keep = 2;
-	defines[0] = cflags[0] = NULL;
-	if (lua_type(L, 1) == LUA_TTABLE) {
-		check_load_options(L, 1);
-		if (lua_getfield(L, 1, "src") != LUA_TSTRING)
-			return luaL_error(L, "bpf.load: 'src' (the C source) must be a string, got %s",
-					  luaL_typename(L, -1));
-		src = lua_tolstring(L, -1, &len);
-		if (lua_getfield(L, 1, "name") != LUA_TNIL)
-			name = luaL_checkstring(L, -1);
-		collect_list(L, 1, "defines", true, defines, keep);
-		collect_list(L, 1, "cflags", false, cflags, keep);
-		prelude = collect_filters(L, 1, keep);
-	} else {
-		src = luaL_checklstring(L, 1, &len);
+	*guard = NULL;
+	luaL_setmetatable(L, OPENING_MT);
+	int err = pl_object_open(obj, len, lopts, guard, msg);
+	if (!err && lua_type(L, 1) == LUA_TTABLE) {
+		lua_getfield(L, 1, "max_entries");
+		set_max_entries(L, lua_gettop(L), *guard, lopts->name);
+		if (lua_getfield(L, 1, "globals") != LUA_TNIL)
+			pl_lua_set_globals(L, -1, *guard, lopts->name);
+		lua_pop(L, 2);
 	}
+	if (!err)
+		err = pl_object_load_opened(*guard, lopts, msg);
+	return err;
+}
 
-	snippet_origin(L, src, len, file, sizeof(file), &line);
-	if (!name) {
-		/* Object names show in bpftool; keep them short and telling. */
-		const char *base = strrchr(file, '/');
-		base = base ? base + 1 : file;
-		snprintf(objname, sizeof(objname), "%.*s_%d", (int)strcspn(base, ".: "), base, line);
-		name = objname;
-	}
-
-	struct pl_compile_opts copts = {
-		.filename = file, .first_line = line, .defines = defines, .cflags = cflags,
-		.prelude = prelude,
-	};
+/* Compile (or take the object as it is, OBJ_TEXT) and load: the Program's
+ * object, guarded, on the stack; 0 or a negative errno with *MSG set.
+ * Raises clang's diagnostics as they are. */
+static int compile_and_load(lua_State *L, const char *src, size_t len, bool is_object,
+			    const struct pl_compile_opts *copts, const struct pl_load_opts *lopts,
+			    char **msg)
+{
 	struct pl_compile_result res;
-	int err = pl_compile(src, len, &copts, &res);
+
+	if (is_object)
+		return open_and_load(L, src, len, lopts, msg);
+	int err = pl_compile(src, len, copts, &res);
 	if (err == -EINTR) {
 		pl_compile_result__free(&res);
 		return pl_lua_raise_interrupt(L);          /* Ctrl-C: the compiler is gone */
@@ -401,30 +395,159 @@ static int bpf_load(lua_State *L)
 	}
 	if (res.diag && res.diag[0])
 		pl_log(PL_LOG_WARN, "%s", res.diag);        /* warnings */
-
-	/* Open, set what the skeleton's user would set (map sizes, globals),
-	 * then load. The guard closes the object if anything raises. */
-	struct bpf_object **guard = lua_newuserdatauv(L, sizeof(*guard), 0); /* ... guard */
-	*guard = NULL;
-	luaL_setmetatable(L, OPENING_MT);
-	char *msg = NULL;
-	struct pl_load_opts lopts = { .name = name, .source_file = file };
-	err = pl_object_open(res.obj, res.obj_len, &lopts, guard, &msg);
+	/* The object is copied by libbpf at open: res can go now. Keep it
+	 * until after the load through a Lua string would cost a copy. */
+	err = open_and_load(L, res.obj, res.obj_len, lopts, msg);
 	pl_compile_result__free(&res);
-	if (!err && lua_type(L, 1) == LUA_TTABLE) {
-		lua_getfield(L, 1, "max_entries");
-		set_max_entries(L, lua_gettop(L), *guard, name);
-		if (lua_getfield(L, 1, "globals") != LUA_TNIL)
-			pl_lua_set_globals(L, -1, *guard, name);
-		lua_pop(L, 2);
+	return err;
+}
+
+/* pktlua compiles for -mcpu=v3 (32-bit subregisters, JMP32). Some code the
+ * verifier accepts as v2 (or clang 19's default, v1) it rejects as v3: a
+ * bound checked on a 32-bit register then used for 64-bit pointer math
+ * ("math between map_value pointer and register with unbounded min value",
+ * libbpf-tools' cpufreq with its clamp_umax asm). For those, when the user
+ * chose no -mcpu, the snippet is compiled again for v2 and loaded if that
+ * verifies. */
+static bool worth_v2(const char *msg, const char *const *cflags)
+{
+	for (size_t i = 0; cflags && cflags[i]; i++)
+		if (!strncmp(cflags[i], "-mcpu", 5))
+			return false;
+	return msg && strstr(msg, "rejected by the verifier") &&
+	       (strstr(msg, "unbounded min value") || strstr(msg, "min value is negative"));
+}
+
+static bool is_elf(const char *s, size_t len)
+{
+	return len >= 4 && !memcmp(s, "\x7f" "ELF", 4);
+}
+
+/* file = "dir/x.bpf.c": its text (kept alive on the stack), compiled with dir
+ * first on the include path; file = "x.bpf.o": a prebuilt object. */
+static const char *load_file(lua_State *L, const char *path, size_t *len)
+{
+	char *text = read_file(path, len);
+
+	if (!text)
+		luaL_error(L, "bpf.load: file '%s': %s", path, strerror(errno ? errno : EIO));
+	lua_pushlstring(L, text, *len);
+	free(text);
+	return lua_tostring(L, -1);
+}
+
+static int bpf_load(lua_State *L)
+{
+	const char *defines[MAX_LIST], *cflags[MAX_LIST + 1];
+	const char *src, *name = NULL, *prelude = NULL, *path = NULL;
+	char file[512], objname[64];
+	size_t len;
+	int line = 1;
+
+	lua_settop(L, 1);
+	lua_newtable(L);                                   /* arg keep: strings to keep alive */
+	int keep = 2;
+	defines[0] = cflags[0] = NULL;
+	if (lua_type(L, 1) == LUA_TTABLE) {
+		check_load_options(L, 1);
+		int has_src = lua_getfield(L, 1, "src") != LUA_TNIL;
+		if (lua_getfield(L, 1, "file") != LUA_TNIL) {
+			if (has_src)
+				return luaL_error(L, "bpf.load: give 'src' or 'file', not both");
+			if (lua_type(L, -1) != LUA_TSTRING)
+				return luaL_error(L, "bpf.load: 'file' (a .bpf.c or .bpf.o path) must be a string, got %s",
+						  luaL_typename(L, -1));
+			path = lua_tostring(L, -1);
+			src = load_file(L, path, &len);
+		} else {
+			lua_pop(L, 1);
+			if (lua_type(L, -1) != LUA_TSTRING)
+				return luaL_error(L, "bpf.load: 'src' (the C source) must be a string, got %s",
+						  luaL_typename(L, -1));
+			src = lua_tolstring(L, -1, &len);
+		}
+		if (lua_getfield(L, 1, "name") != LUA_TNIL)
+			name = luaL_checkstring(L, -1);
+		collect_list(L, 1, "defines", true, defines, keep);
+		/* A file's folder first on the include path, as its own build has it. */
+		const char *slash = path ? strrchr(path, '/') : NULL;
+		if (path) {
+			if (slash)
+				lua_pushlstring(L, path, slash == path ? 1 : (size_t)(slash - path));
+			else
+				lua_pushliteral(L, ".");
+			lua_pushfstring(L, "-I%s", lua_tostring(L, -1));
+			lua_remove(L, -2);
+			cflags[0] = lua_tostring(L, -1);
+			lua_rawseti(L, keep, (lua_Integer)luaL_len(L, keep) + 1); /* keep it alive */
+		}
+		collect_list(L, 1, "cflags", false, cflags + (path ? 1 : 0), keep);
+		prelude = collect_filters(L, 1, keep);
+	} else {
+		src = luaL_checklstring(L, 1, &len);
 	}
-	if (!err)
-		err = pl_object_load_opened(*guard, &lopts, &msg);
+
+	bool is_object = path && is_elf(src, len);
+	if (path) {
+		/* Diagnostics and verifier messages name x.bpf.c:LINE. */
+		snprintf(file, sizeof(file), "%s", path);
+	} else {
+		snippet_origin(L, src, len, file, sizeof(file), &line);
+	}
+	if (!name) {
+		/* Object names show in bpftool; keep them short and telling. */
+		const char *base = strrchr(file, '/');
+		base = base ? base + 1 : file;
+		if (path)
+			snprintf(objname, sizeof(objname), "%.*s", (int)strcspn(base, "."), base);
+		else
+			snprintf(objname, sizeof(objname), "%.*s_%d", (int)strcspn(base, ".: "),
+				 base, line);
+		name = objname;
+	}
+
+	struct pl_compile_opts copts = {
+		.filename = file, .first_line = line, .defines = defines, .cflags = cflags,
+		.prelude = prelude,
+	};
+	struct pl_load_opts lopts = { .name = name, .source_file = is_object ? NULL : file };
+	char *msg = NULL;
+	int top = lua_gettop(L);
+	int err = compile_and_load(L, src, len, is_object, &copts, &lopts, &msg);
+	if (err && !is_object && worth_v2(msg, cflags)) {
+		const char *v2[MAX_LIST + 2];
+		size_t n = 0;
+		char *v2msg = NULL;
+
+		while (cflags[n]) {
+			v2[n] = cflags[n];
+			n++;
+		}
+		v2[n++] = "-mcpu=v2";
+		v2[n] = NULL;
+		copts.cflags = v2;
+		struct bpf_object **first = lua_touserdata(L, -1);
+		if (lua_gettop(L) > top && first && *first) {
+			bpf_object__close(*first);
+			*first = NULL;
+		}
+		lua_settop(L, top);
+		pl_log(PL_LOG_INFO, "program %s: rejected as -mcpu=v3, trying -mcpu=v2 (%s)",
+		       name, msg);
+		if (!compile_and_load(L, src, len, false, &copts, &lopts, &v2msg)) {
+			pl_log(PL_LOG_INFO, "program %s: loaded as -mcpu=v2", name);
+			free(msg);
+			msg = NULL;
+			err = 0;
+		}
+		free(v2msg);
+	}
 	if (err) {
 		lua_pushstring(L, msg ? msg : strerror(-err));
 		free(msg);
 		return lua_error(L);                       /* the guard closes the object */
 	}
+	struct bpf_object **guard = lua_touserdata(L, -1);
 	struct bpf_object *obj = *guard;
 	*guard = NULL;
 	pl_lua_push_program(L, obj, name);
