@@ -488,6 +488,9 @@ static int bpf_load(lua_State *L)
 	}
 
 	bool is_object = path && is_elf(src, len);
+	if (is_object && (defines[0] || cflags[1] || prelude))
+		return luaL_error(L, "bpf.load: file '%s' is a compiled object: defines, cflags and "
+				  "filters do not apply to it", path);
 	if (path) {
 		/* Diagnostics and verifier messages name x.bpf.c:LINE. */
 		snprintf(file, sizeof(file), "%s", path);

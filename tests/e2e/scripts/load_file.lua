@@ -31,4 +31,8 @@ end
 print("load_file: clang: " .. err_of("src/broken.bpf.c"))
 print("load_file: verifier: " .. err_of("src/oob.bpf.c"))
 print("load_file: missing: " .. err_of("src/none.bpf.c"))
+local ok, err = pcall(bpf.load, { file = "src/count.bpf.o", cflags = { "-DX" } })
+print("load_file: object with cflags: " .. (ok and "loaded" or tostring(err)))
+ok, err = pcall(bpf.load, { file = "src/count.bpf.c", src = "int x;" })
+print("load_file: src and file: " .. (ok and "loaded" or tostring(err)))
 print("load_file: ok")
