@@ -29,11 +29,14 @@
 local bpf = require "pktlua"
 local capture = require "pktlua.capture"
 
-local function usage(msg)
-  io.stderr:write("pktdump: ", msg, "\n",
+-- A usage error (status 2, stderr), or with HELP the help asked for (0, stdout).
+local function usage(msg, help)
+  local out = help and io.stdout or io.stderr
+  out:write("pktdump: ", msg, "\n",
     "usage: pktlua scripts/pktdump.lua IFACE [EXPRESSION] -w FILE [-c COUNT] [-s SNAPLEN]",
     " [-d in|out|both] [--xdp] [-e C_FILTER]\n")
-  os.exit(2)
+  out:flush()
+  os.exit(help and 0 or 2)
 end
 
 local o = { snaplen = 262144, dir = "both", words = {} }
@@ -53,7 +56,7 @@ while i <= #arg do
     if o.dir ~= "in" and o.dir ~= "out" and o.dir ~= "both" then usage("-d wants in, out or both") end
   elseif a == "--xdp" then o.xdp = true
   elseif a == "-e" then o.c_filter = value()
-  elseif a == "-h" or a == "--help" then usage("capture packets into a pcap file")
+  elseif a == "-h" or a == "--help" then usage("capture packets into a pcap file", true)
   elseif a:sub(1, 1) == "-" and #a > 1 then usage("unknown option " .. a)
   elseif not o.iface then o.iface = a
   else o.words[#o.words + 1] = a end

@@ -9,6 +9,21 @@
 --
 -- The same XDP program serves both: offline, pcap.replay() runs each packet
 -- through it with BPF_PROG_TEST_RUN, so its maps fill as they would live.
+if arg[1] == "-h" or arg[1] == "--help" then
+  print([[
+usage: pktlua -t pktstat [FILE.pcap | IFACE] [SECONDS] [N]
+Packets and bytes per protocol, and the top N talkers (default 10) by source.
+A capture file (pcap or pcapng; default: the bundled samples/mixed.pcap) is
+replayed through the XDP program; an interface is watched live (XDP, skb
+mode) until Ctrl-C or SECONDS.
+
+examples:
+    pktlua -t pktstat                    # the bundled capture
+    pktlua -t pktstat trace.pcap         # a capture of yours
+    pktlua -t pktstat eth0 10 5          # eth0 live for 10 s, top 5 talkers]])
+  return
+end
+
 local bpf = require "pktlua"
 local pcap = require "pktlua.pcap"
 local net = require "pktlua.net"

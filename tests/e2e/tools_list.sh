@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # tools_list.sh — `pktlua -t` lists every file of scripts/ once, as
 # "NAME  purpose" with the purpose of its "-- NAME.lua — purpose" header,
-# sorted; `pktlua -t NAME` runs the embedded copy from any directory.
+# sorted; each tool's -h prints its usage and exits 0; `pktlua -t NAME`
+# runs the embedded copy from any directory.
 set -u
 : "${PKTLUA:?}"
 src=$(pwd)
@@ -18,6 +19,10 @@ for f in scripts/*.lua; do
 		echo "FAIL: pktlua -t says '$line' for $name, header says '$purpose'"; fail=1
 	fi
 	head -1 "$f" | grep -qx '#!/usr/bin/env pktlua' || { echo "FAIL: $f lacks #!/usr/bin/env pktlua"; fail=1; }
+	# -h: the help, status 0 (parsed before anything loads)
+	out=$("$PKTLUA" -t "$name" -h 2>&1); rc=$?
+	[ $rc -eq 0 ] && printf '%s\n' "$out" | grep -q 'usage:' ||
+		{ echo "FAIL: pktlua -t $name -h: status $rc, no usage"; fail=1; }
 	n=$((n + 1))
 done
 lines=$(printf '%s\n' "$list" | wc -l)
