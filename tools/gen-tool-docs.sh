@@ -60,6 +60,11 @@ writeback||dd if=/dev/zero of=$tmp/f bs=64k count=16 status=none; sync -f $tmp/f
 stackcount|-U -D 3 $target:pl_tool_fn|$target calls 1000 0
 memleak|-p @PID -o 0 2 3|@LEAK
 wakeuptime|-p @PID 3|@WAKE
+profile|-F 99 -p @PID 3|@SPIN
+offcputime|-p @PID 3|@SLEEPS
+pktstat|samples/mixed.pcap 0 5|@
+pktdump|lo tcp -w $tmp/pd.pcap -c 6|$target serve 127.0.0.1 0 100 >$tmp/port 2>/dev/null & sleep 0.3; $target send 127.0.0.1 \$(cat $tmp/port) 1000 >/dev/null 2>&1; wait
+exporter|--once 2 -d net,bio|@
 EOF
 }
 
@@ -87,11 +92,13 @@ doc() {
 			case $work in
 			@LEAK) what="tools_target leak 50 4096 3 (50 allocations of 4096 bytes, all but 3 freed)" ;;
 			@WAKE) what="head -c1 FIFO, woken 0.3 s later by a sh writing to the fifo" ;;
+			@SPIN) what="tools_target spin 1500 (1.5 s on a CPU)" ;;
+			@SLEEPS) what="tools_target sleeps 20 50000 (20 sleeps of 50 ms)" ;;
 			esac
 			echo "On the project's test machine (Linux $(uname -r), $(nproc) CPUs)$( [ "$what" != @ ] && [ "$what" != true ] && printf ', while running: `%s`' "$(echo "$what" | sed "s|$target|tools_target|g; s|$tmp|/tmp/x|g")"):"
 			echo
 			echo '```'
-			echo "\$ pktlua -t $name $args" | sed 's/ *$//' | sed "s|$target|tools_target|g; s|@PID|PID|"
+			echo "\$ pktlua -t $name $args" | sed 's/ *$//' | sed "s|$target|tools_target|g; s|$tmp|/tmp/x|g; s|@PID|PID|"
 			local tpid= gate=$tmp/gate
 			if [[ "$args" == *@PID* ]]; then
 				# A target that waits on a fifo until the tool is up.
@@ -100,12 +107,15 @@ doc() {
 				case $work in
 				@LEAK) sh -c 'read _ <"$0"; exec "$@"' "$gate" "$target" leak 50 4096 3 <"$tmp/in" & ;;
 				@WAKE) sh -c 'read _ <"$0"; exec "$@"' "$gate" head -c1 "$tmp/pipe" >/dev/null & ;;
+				@SPIN) sh -c 'read _ <"$0"; exec "$@"' "$gate" "$target" spin 1500 >/dev/null & ;;
+				@SLEEPS) sh -c 'read _ <"$0"; exec "$@"' "$gate" "$target" sleeps 20 50000 >/dev/null & ;;
 				esac
 				tpid=$!
 				args=${args//@PID/$tpid}
 				case $work in
 				@LEAK) work="echo go >$gate; sleep 3; echo done >&8" ;;
 				@WAKE) work="echo go >$gate; sleep 0.3; echo x >$tmp/pipe" ;;
+				@SPIN|@SLEEPS) work="echo go >$gate" ;;
 				esac
 			fi
 			eval "set -- $args"
