@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # cpudist under a load the test makes: 3 spinners pinned to one CPU run in
 # slices. For each, the per-process histogram must hold one sample per slice
-# the scheduler counted in /proc/PID/schedstat (one more: the slice that
-# ends at exit, after the spinner read it), and account for its CPU time:
+# the scheduler counted in /proc/PID/schedstat (one more: a slice that
+# starts after the spinner read it; one fewer: the last slice ends at the
+# dying task's final switch, which can come after its parent reaped it and
+# the test stopped the tool), and account for its CPU time:
 # that time <= the sum of bucket highs. (Not >= the sum of lows: on-CPU spans
 # are wall-clock time, which includes the interrupts and, in a VM, the
 # steal time that the scheduler's sum_exec_runtime leaves out.)
@@ -17,6 +19,6 @@ for i in 1 2 3; do
 	run_us=$((run_ns / 1000))
 	check "spinner $pid: $n samples for $slices slices, ran $run_us us <= $hi" \
 		awk -v hi="${hi:-0}" -v r="$run_us" -v n="${n:-0}" -v s="$slices" \
-		'BEGIN { exit !(n > 0 && (n == s || n == s + 1) && r <= hi * 1.02 + 200) }'
+		'BEGIN { exit !(n > 0 && (n >= s - 1 && n <= s + 1) && r <= hi * 1.02 + 200) }'
 done
 tool_done "cpudist"
