@@ -70,14 +70,17 @@ capture() {  # LOG ARGS...
   ip netns exec "$A" "$@" >"$log" 2>&1 &
   pids+=($!)
 }
-capture eth.log tcpdump -i va -U -w "$caps/eth.pcap"
-capture snap.log tcpdump -i va -s 100 -U -w "$caps/snap100.pcap"
-capture lo.log tcpdump -i lo -U -w "$caps/lo.pcap"
-capture any.log tcpdump -i any -U -w "$caps/any.pcap"
+# -B: a 64 MB kernel buffer each. With the default 2 MB, the offloaded TCP
+# bulk (frames of 64 KB) filled it on a loaded machine and tcpdump dropped
+# frames -- once the only RST -- so one capture lacked what the case checks.
+capture eth.log tcpdump -i va -B 65536 -U -w "$caps/eth.pcap"
+capture snap.log tcpdump -i va -B 65536 -s 100 -U -w "$caps/snap100.pcap"
+capture lo.log tcpdump -i lo -B 65536 -U -w "$caps/lo.pcap"
+capture any.log tcpdump -i any -B 65536 -U -w "$caps/any.pcap"
 have_dumpcap=0
 if command -v dumpcap >/dev/null; then
   have_dumpcap=1
-  capture 2if.log dumpcap -q -i va -i lo -w "$caps/2if.pcapng"
+  capture 2if.log dumpcap -q -i va -B 64 -i lo -B 64 -w "$caps/2if.pcapng"
 fi
 for log in eth snap lo any; do
   for _ in $(seq 100); do grep -q 'listening on' "$work/$log.log" && break; sleep 0.1; done
