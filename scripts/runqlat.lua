@@ -110,24 +110,7 @@ int BPF_PROG(sched_switch, bool preempt, struct task_struct *prev, struct task_s
 local units = o.milliseconds and "msecs" or "usecs"
 local label = { "pid", "tid", "pidns" }
 local function report()
-  if not t:json() then
-    print()
-    if o.timestamp then print(("%-8s"):format(os.date("%H:%M:%S"))) end
-  end
-  local keys, hists = {}, {}
-  for k, h in pairs(p.maps.hists) do keys[#keys + 1] = k; hists[k] = h end
-  table.sort(keys)
-  for _, k in ipairs(keys) do
-    local h = hists[k]
-    p.maps.hists[k] = nil
-    local extra = { time = o.timestamp and os.date("%H:%M:%S") or nil }
-    if mode > 0 then
-      extra[label[mode]] = k
-      extra.comm = h.comm
-      if not t:json() then print(("\n%s = %d %s"):format(label[mode], k, h.comm)) end
-    end
-    tool.print_log2_hist(h, units, extra)
-  end
+  tool.print_keyed_hists(t, p.maps.hists, { label = label[mode], unit = units, timestamp = o.timestamp })
 end
 
 p:attach()

@@ -753,6 +753,31 @@ function M.print_log2_hist(h, unit, extra)
   end
 end
 
+--- The histograms of MAP (a hash of struct { slots, comm } by a key), as
+-- runqlat and cpudist print them, and emptied: one per key in key order,
+-- each under "LABEL = KEY COMM" when LABEL is given ("pid", "tid", ...),
+-- the time first with opts.timestamp. opts: label, unit, timestamp.
+function M.print_keyed_hists(t, map, opts)
+  if not t:json() then
+    print()
+    if opts.timestamp then print(("%-8s"):format(os.date("%H:%M:%S"))) end
+  end
+  local keys, hists = {}, {}
+  for k, h in pairs(map) do keys[#keys + 1] = k; hists[k] = h end
+  table.sort(keys)
+  for _, k in ipairs(keys) do
+    local h = hists[k]
+    map[k] = nil
+    local extra = { time = opts.timestamp and os.date("%H:%M:%S") or nil }
+    if opts.label then
+      extra[opts.label] = k
+      extra.comm = h.comm
+      if not t:json() then print(("\n%s = %d %s"):format(opts.label, k, h.comm)) end
+    end
+    M.print_log2_hist(h, opts.unit, extra)
+  end
+end
+
 --- A linear histogram as BCC prints it (print_linear_hist): COUNTS maps a
 -- bucket's base value to its count; empty buckets are skipped.
 function M.print_linear_hist(counts, unit, extra)
