@@ -217,7 +217,9 @@ static __always_inline long pktlua__tcpdump_untag_xdp(struct xdp_md *ctx,
  * tc: the expression runs on the skb as tcpdump's kernel filter does — its
  * bytes (an outer tag is not among them) and the tag beside them — in
  * place when all of it is in the linear area (and at most 64 KB), else on a
- * copy. The record gets the tag back into its bytes, as libpcap does. */
+ * copy. The record gets the tag back into its bytes, as libpcap does. A
+ * looped-back copy of what this host sent (PACKET_LOOPBACK: a broadcast or
+ * multicast it also delivers to itself) is not a packet tcpdump sees. */
 #define pktlua_tcpdump_skb(skb, ring, filter, dir, snaplen)                            \
 	({                                                                              \
 		struct __sk_buff *sk_ = (skb);                                          \
@@ -227,7 +229,9 @@ static __always_inline long pktlua__tcpdump_untag_xdp(struct xdp_md *ctx,
 		__u32 have_ = 0;           /* frame bytes in the slot, tag included */  \
 		void *d_ = (void *)(long)sk_->data, *de_ = (void *)(long)sk_->data_end; \
 		int r_, ret_ = 0;                                                       \
-		if (len_ <= 0xffff && d_ + len_ <= de_) {                               \
+		if (anc_.pkttype == 5 /* PACKET_LOOPBACK */) {                          \
+			r_ = 0;                 /* the packet socket skips these */     \
+		} else if (len_ <= 0xffff && d_ + len_ <= de_) {                        \
 			r_ = filter##__live(d_, de_, len_, &anc_);                      \
 		} else if ((s_ = pktlua__tcpdump_slot())) {                             \
 			s_->rec.caplen = len_ < PKTLUA_TCPDUMP_MAX ? len_ : PKTLUA_TCPDUMP_MAX; \

@@ -9,10 +9,19 @@
  *       towards the sink at V4 and at V6 (link-local, scope IFNAME): bulk TCP,
  *       a connect to a closed port, UDP of many sizes to a closed port (ICMP
  *       errors back; above the MTU, fragments), UDP with IPv4 options and with
- *       IPv6 hop-by-hop and destination options, ICMP and ICMPv6 echoes.
+ *       IPv6 hop-by-hop and destination options, ICMP and ICMPv6 echoes,
+ *       and a UDP datagram to V4's /24 broadcast address (the sender's
+ *       stack loops a copy back: tcpdump does not see that one).
  *   traffic_gen local PORT
  *       bulk TCP over 127.0.0.1 and ::1 in this namespace (loopback's large
  *       offloaded frames).
+ *   traffic_gen broadcast V4
+ *       one UDP datagram to V4's /24 broadcast address (as client sends).
+ *   traffic_gen frames IFNAME SRC DST...
+ *       one IPv4 UDP frame (to port 9, Ethernet broadcast) per DST, written
+ *       straight onto IFNAME through a packet socket (egress tc and packet
+ *       sockets see them): destinations the stack would not send to, for
+ *       `ip broadcast` with and without a netmask (capture_netmask.sh).
  *   traffic_gen flood V4 PORT COUNT SIZE [PPS EVERY MPORT]
  *       COUNT UDP datagrams of SIZE bytes, every EVERY-th to MPORT, at PPS
  *       a second (0: as fast as it goes): a flood for drop counts and
@@ -24,10 +33,12 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <net/if.h>
+#include <netpacket/packet.h>
 #include <netinet/icmp6.h>
 #include <netinet/in.h>
 #include <netinet/ip_icmp.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -196,6 +207,29 @@ static void echoes(const char *addr, const char *ifname)
 	close(fd);
 }
 
+/* One UDP datagram to the directed broadcast address of V4's /24 (the
+ * test networks are /24s). The sender's stack also delivers it to itself:
+ * a copy marked PACKET_LOOPBACK passes the interface's tc ingress, and
+ * packet sockets skip it. */
+static void udp_broadcast(const char *v4)
+{
+	struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(CLOSED_PORT) };
+	int fd = socket(AF_INET, SOCK_DGRAM, 0), on = 1;
+
+	if (fd < 0)
+		die("socket");
+	if (inet_pton(AF_INET, v4, &to.sin_addr) != 1) {
+		fprintf(stderr, "traffic_gen: %s: not an IPv4 address\n", v4);
+		exit(1);
+	}
+	to.sin_addr.s_addr |= htonl(0xff);
+	if (setsockopt(fd, SOL_SOCKET, SO_BROADCAST, &on, sizeof(on)))
+		die("SO_BROADCAST");
+	if (sendto(fd, "bcast", 5, 0, (struct sockaddr *)&to, sizeof(to)) < 0)
+		die("sendto (broadcast)");
+	close(fd);
+}
+
 static void client(const char *v4, const char *v6, const char *ifname, int port)
 {
 	/* IPv4 record route (7), room for 9 addresses: a 40-byte option. */
@@ -215,6 +249,54 @@ static void client(const char *v4, const char *v6, const char *ifname, int port)
 	udp_sizes(v4, ifname, IPPROTO_IP, IP_OPTIONS, rr, sizeof(rr));
 	udp_sizes(v6, ifname, IPPROTO_IPV6, IPV6_HOPOPTS, hbh, sizeof(hbh));
 	udp_sizes(v6, ifname, IPPROTO_IPV6, IPV6_DSTOPTS, dst, sizeof(dst));
+	udp_broadcast(v4);
+}
+
+/* Internet checksum of N bytes (N even). */
+static uint16_t ip_sum(const unsigned char *b, size_t n)
+{
+	uint32_t s = 0;
+
+	for (size_t i = 0; i + 1 < n; i += 2)
+		s += (uint32_t)b[i] << 8 | b[i + 1];
+	while (s >> 16)
+		s = (s & 0xffff) + (s >> 16);
+	return (uint16_t)~s;
+}
+
+static void frames(const char *ifname, const char *src, char **dsts, int n)
+{
+	struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_halen = 6 };
+	unsigned char f[14 + 20 + 8];
+	int fd = socket(AF_PACKET, SOCK_RAW, 0);
+
+	if (fd < 0)
+		die("packet socket");
+	sll.sll_ifindex = (int)if_nametoindex(ifname);
+	if (!sll.sll_ifindex)
+		die(ifname);
+	for (int i = 0; i < n; i++) {
+		struct in_addr s, d;
+
+		if (inet_pton(AF_INET, src, &s) != 1 || inet_pton(AF_INET, dsts[i], &d) != 1) {
+			fprintf(stderr, "traffic_gen: %s, %s: want IPv4 addresses\n", src, dsts[i]);
+			exit(2);
+		}
+		memset(f, 0, sizeof(f));
+		memset(f, 0xff, 6);                                  /* to everyone */
+		memcpy(f + 6, "\x02\x00\x00\x00\x00\x01", 6);
+		f[12] = 0x08;                                        /* IPv4 */
+		f[14] = 0x45, f[17] = 28, f[22] = 64, f[23] = 17;   /* 28 bytes, TTL, UDP */
+		memcpy(f + 26, &s, 4);
+		memcpy(f + 30, &d, 4);
+		uint16_t sum = ip_sum(f + 14, 20);
+		f[24] = (unsigned char)(sum >> 8), f[25] = (unsigned char)sum;
+		f[34] = 0x03, f[35] = 0xe8, f[37] = 9, f[39] = 8;   /* 1000 -> 9, 8 bytes */
+		memcpy(sll.sll_addr, f, 6);
+		if (sendto(fd, f, sizeof(f), 0, (struct sockaddr *)&sll, sizeof(sll)) < 0)
+			die("sendto (frame)");
+	}
+	close(fd);
 }
 
 /* COUNT UDP datagrams of SIZE bytes to V4:PORT, as fast as sendmmsg()
@@ -328,6 +410,10 @@ int main(int argc, char **argv)
 		tcp_bulk("::1", NULL, port, bulk_bytes());
 		kill(sink, SIGKILL);
 		waitpid(sink, NULL, 0);
+	} else if (argc == 3 && !strcmp(argv[1], "broadcast")) {
+		udp_broadcast(argv[2]);
+	} else if (argc >= 5 && !strcmp(argv[1], "frames")) {
+		frames(argv[2], argv[3], argv + 4, argc - 4);
 	} else if ((argc == 6 || argc == 9) && !strcmp(argv[1], "flood")) {
 		alarm(600);
 		flood(argv[2], atoi(argv[3]), atol(argv[4]), atoi(argv[5]),
@@ -335,7 +421,7 @@ int main(int argc, char **argv)
 		      argc == 9 ? atoi(argv[8]) : 0);
 	} else {
 		fprintf(stderr, "usage: traffic_gen serve PORT | client V4 V6 IFNAME PORT | local PORT\n"
-			"       | flood V4 PORT COUNT SIZE [PPS EVERY MPORT]\n");
+			"       | broadcast V4 | frames IFNAME SRC DST... | flood V4 PORT COUNT SIZE [PPS EVERY MPORT]\n");
 		return 2;
 	}
 	return 0;
