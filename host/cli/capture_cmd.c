@@ -81,7 +81,7 @@ int pl_cli_capture(const struct pl_capture_args *a)
 {
 	struct pl_live_opts lo = {
 		.expr = a->expr, .ifaces = a->ifaces, .n_ifaces = a->n_ifaces,
-		.snaplen = a->snaplen, .dirs = a->dirs, .xdp = a->xdp,
+		.snaplen = a->snaplen, .dirs = a->dirs, .xdp = a->xdp, .foreign = a->foreign,
 		.ring_bytes = a->ring_kib * 1024,
 	};
 	struct run r = { .a = a };

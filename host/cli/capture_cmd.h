@@ -18,6 +18,7 @@ struct pl_capture_args {
 	uint32_t snaplen;        /* -s; 0: 262144 */
 	unsigned dirs;           /* -Q: PL_LIVE_IN/OUT bits; 0: the default */
 	bool xdp;                /* --xdp */
+	bool foreign;            /* -f: the interfaces' netmasks, as tcpdump -f */
 	size_t ring_kib;         /* -B; 0: the default */
 	bool line_buffered;      /* -l */
 };

@@ -155,8 +155,11 @@ int pl_cli_filter_main(int argc, char **argv)
 			other = other ? other : a;
 			continue;
 		}
-		if (!strcmp(a, "--xdp") || !strcmp(a, "--pcapng") || !strcmp(a, "-l")) {
-			if (a[2] == 'x')
+		if (!strcmp(a, "--xdp") || !strcmp(a, "--pcapng") || !strcmp(a, "-l") ||
+		    !strcmp(a, "-f")) {
+			if (a[1] == 'f')
+				cap.foreign = true;   /* tcpdump -f: the netmask */
+			else if (a[2] == 'x')
 				cap.xdp = true;
 			else if (a[2] == 'p')
 				cap.pcapng = true;

@@ -282,7 +282,7 @@ static const char *collect_filters(lua_State *L, int opts, int buf)
 					   (int)snap, PL_FILTER_BUF_MAX);
 			c = pl_filter_iface_to_c(lua_tostring(L, -3), lua_tostring(L, -2), (uint32_t)snap,
 						 names[i], PL_FILTER_PKT | PL_FILTER_BUF | PL_FILTER_LIVE,
-						 NULL, err, sizeof(err));
+						 false, NULL, err, sizeof(err));
 			lua_pop(L, 4);                     /* the table stays alive in t */
 		} else {
 			c = pl_filter_expr_to_c(lua_tostring(L, -1), 1 /* DLT_EN10MB */, 0, names[i],

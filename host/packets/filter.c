@@ -757,7 +757,7 @@ int pl_filter_insns(const char *expr, int linktype, uint32_t snaplen,
 }
 
 char *pl_filter_iface_to_c(const char *expr, const char *iface, uint32_t snaplen,
-			   const char *name, unsigned flavours, uint32_t *netmask,
+			   const char *name, unsigned flavours, bool foreign, uint32_t *netmask,
 			   char *err, size_t errlen)
 {
 	char ebuf[PCAP_ERRBUF_SIZE] = "";
@@ -797,12 +797,14 @@ char *pl_filter_iface_to_c(const char *expr, const char *iface, uint32_t snaplen
 		e = EPROTONOSUPPORT;
 		goto out;
 	}
-	/* tcpdump: "if (pcap_lookupnet(device, &localnet, &netmask, ebuf) <
-	 * 0) { localnet = 0; netmask = 0; }" (an interface without IPv4). */
-	if (pcap_lookupnet(iface, &net, &mask, ebuf) < 0)
+	/* tcpdump 4.99 looks the netmask up only for -f ("foreign"), and
+	 * passes it to pcap_compile() as pcap_lookupnet() gives it (network
+	 * byte order); it stays 0 otherwise, and when the lookup fails (an
+	 * interface without IPv4). */
+	if (foreign && pcap_lookupnet(iface, &net, &mask, ebuf) < 0)
 		mask = 0;
 	if (netmask)
-		*netmask = ntohl(mask);
+		*netmask = mask;
 	rc = pl_filter_pcap_compile_mask(p, expr, mask, &prog, err, errlen);
 	if (rc) {
 		e = -rc;

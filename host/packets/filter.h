@@ -17,6 +17,7 @@
 #ifndef PKTLUA_FILTER_H
 #define PKTLUA_FILTER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -142,15 +143,17 @@ char *pl_filter_expr_to_c(const char *expr, int linktype, uint32_t snaplen, cons
 			  unsigned flavours, char *err, size_t errlen);
 /* pl_filter_iface_to_c: EXPR compiled as `tcpdump -i IFACE` compiles it:
  * on a live libpcap handle of IFACE (which must carry Ethernet: link type
- * EN10MB), SNAPLEN (0: 262144), optimiser on, the netmask of IFACE's IPv4
- * address (0 when it has none, as tcpdump falls back to; `ip broadcast`
- * uses it) — so `vlan`, `inbound` and `outbound` use Linux's ancillary data,
- * as in tcpdump's kernel filter. Translated as pl_filter_to_c() does;
+ * EN10MB), SNAPLEN (0: 262144), optimiser on — so `vlan`, `inbound` and
+ * `outbound` use Linux's ancillary data, as in tcpdump's kernel filter.
+ * The netmask (`ip broadcast` is the only use libpcap has for it): 0, as
+ * tcpdump 4.99 compiles without -f; with FOREIGN, IFACE's as tcpdump -f
+ * compiles (pcap_lookupnet(): network byte order, passed on as it is; 0
+ * when IFACE has no IPv4 address). Translated as pl_filter_to_c() does;
  * FLAVOURS should include PL_FILTER_LIVE. *NETMASK (if not NULL) gets the
- * netmask (host order). NULL with errno set and ERR naming the interface
- * or the expression and the reason. */
+ * netmask used (as libpcap got it). NULL with errno set and ERR naming the
+ * interface or the expression and the reason. */
 char *pl_filter_iface_to_c(const char *expr, const char *iface, uint32_t snaplen,
-			   const char *name, unsigned flavours, uint32_t *netmask,
+			   const char *name, unsigned flavours, bool foreign, uint32_t *netmask,
 			   char *err, size_t errlen);
 int pl_filter_insns(const char *expr, int linktype, uint32_t snaplen,
 		    struct pl_filter_insn **insns, size_t *n, char *err, size_t errlen);

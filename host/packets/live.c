@@ -49,6 +49,7 @@ struct pl_live {
 	uint32_t snaplen;
 	unsigned dirs;
 	bool xdp;
+	bool foreign;                 /* -f: each interface's netmask */
 	const char *xdp_mode;
 	size_t ring_bytes;
 	struct bpf_object *obj;
@@ -143,7 +144,7 @@ static int check_ifaces(struct pl_live *l, const struct pl_live_opts *o, char *e
 	return 0;
 }
 
-/* The filters: EXPR compiled for each interface (its netmask may differ);
+/* The filters: EXPR compiled for each interface (with -f its netmask may differ);
  * interfaces whose C is the same share one. Appends the distinct ones,
  * named pl_match_K, to *PRELUDE. */
 static int make_filters(struct pl_live *l, const char *expr, char **prelude, char *err,
@@ -159,13 +160,15 @@ static int make_filters(struct pl_live *l, const char *expr, char **prelude, cha
 	for (size_t i = 0; i < l->nifs; i++) {
 		uint32_t mask;
 		char *c = pl_filter_iface_to_c(expr, l->ifs[i].name, l->snaplen, "pl_match",
-					       PL_FILTER_PKT | PL_FILTER_BUF | PL_FILTER_LIVE, &mask,
+					       PL_FILTER_PKT | PL_FILTER_BUF | PL_FILTER_LIVE, l->foreign, &mask,
 					       err, errlen);
 		if (!c) {
 			rc = -errno;
 			goto out;
 		}
-		pl_log(PL_LOG_DEBUG, "filter '%s' on %s: netmask 0x%08x", expr, l->ifs[i].name, mask);
+		pl_log(PL_LOG_DEBUG, "filter '%s' on %s: netmask %u.%u.%u.%u", expr, l->ifs[i].name,
+		       ((unsigned char *)&mask)[0], ((unsigned char *)&mask)[1],
+		       ((unsigned char *)&mask)[2], ((unsigned char *)&mask)[3]);
 		l->ifs[i].filter = -1;
 		for (size_t j = 0; j < i; j++)
 			if (texts[j] && !strcmp(texts[j], c)) {
@@ -187,7 +190,7 @@ static int make_filters(struct pl_live *l, const char *expr, char **prelude, cha
 			continue;
 		snprintf(name, sizeof(name), "pl_match_%d", l->ifs[i].filter);
 		c = pl_filter_iface_to_c(expr, l->ifs[i].name, l->snaplen, name,
-					 PL_FILTER_PKT | PL_FILTER_BUF | PL_FILTER_LIVE, NULL, err,
+					 PL_FILTER_PKT | PL_FILTER_BUF | PL_FILTER_LIVE, l->foreign, NULL, err,
 					 errlen);
 		if (!c) {
 			rc = -errno;
@@ -456,6 +459,7 @@ struct pl_live *pl_live__open(const struct pl_live_opts *opts, char *err, size_t
 	l->nifs = opts->n_ifaces;
 	l->snaplen = opts->snaplen ? opts->snaplen : PL_LIVE_SNAPLEN_MAX;
 	l->xdp = opts->xdp;
+	l->foreign = opts->foreign;
 	l->xdp_mode = opts->xdp_mode ? opts->xdp_mode : "skb";
 	l->dirs = opts->dirs ? opts->dirs : l->xdp ? PL_LIVE_IN : PL_LIVE_IN | PL_LIVE_OUT;
 	l->ring_bytes = ring_size(opts->ring_bytes);

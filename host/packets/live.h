@@ -40,6 +40,8 @@ struct pl_live_opts {
 	uint32_t snaplen;            /* bytes kept of each packet, 1..262144; 0: 262144 */
 	unsigned dirs;               /* PL_LIVE_IN | PL_LIVE_OUT; 0: both (tc), in (XDP) */
 	bool xdp;                    /* at XDP (ingress only) instead of tc */
+	bool foreign;                /* tcpdump -f: compile with each interface's
+				      * netmask (pl_filter_iface_to_c) */
 	const char *xdp_mode;        /* "skb" (default: works on every device) or "native" */
 	size_t ring_bytes;           /* ring buffer size, rounded up to a power of 2
 				      * (at least a page); 0: PL_LIVE_RING_DEFAULT */
