@@ -97,6 +97,12 @@ if [ -x "$here/filter/run.sh" ]; then
 fi
 
 echo
+echo "## live capture"
+echo
+# shellcheck disable=SC2086 # rates are words
+"$here/capture/run.sh" "${CAPTURE_PACKETS:-200000}" "${CAPTURE_REPEATS:-3}" ${CAPTURE_RATES:-}
+
+echo
 echo "## symbols"
 echo
 "$here/symbols/run.sh" "${LIST_RUNS:-5}"
