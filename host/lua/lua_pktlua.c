@@ -395,11 +395,14 @@ static int compile_and_load(lua_State *L, const char *src, size_t len, bool is_o
 	}
 	if (res.diag && res.diag[0])
 		pl_log(PL_LOG_WARN, "%s", res.diag);        /* warnings */
-	/* The object is copied by libbpf at open: res can go now. Keep it
-	 * until after the load through a Lua string would cost a copy. */
-	err = open_and_load(L, res.obj, res.obj_len, lopts, msg);
+	/* Setting globals= and max_entries= raises on a bad name or value, so
+	 * the object goes to a Lua string (one memcpy; collected after a raise)
+	 * and res is freed before anything can raise. */
+	lua_pushlstring(L, res.obj, res.obj_len);          /* ... object */
 	pl_compile_result__free(&res);
-	return err;
+	size_t obj_len;
+	const char *obj = lua_tolstring(L, -1, &obj_len);
+	return open_and_load(L, obj, obj_len, lopts, msg);
 }
 
 /* pktlua compiles for -mcpu=v3 (32-bit subregisters, JMP32). Some code the
