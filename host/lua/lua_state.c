@@ -11,6 +11,7 @@
 #include <lauxlib.h>
 #include <signal.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #define STATE_KEY "pktlua.state"   /* registry: the struct lua_state userdata */
@@ -34,6 +35,12 @@ static volatile sig_atomic_t calls, loop_calls;
 static volatile sig_atomic_t interrupted;
 static volatile sig_atomic_t prompting;
 static volatile sig_atomic_t got_sigpipe;
+/* A callback running when a signal comes may finish if it does so within
+ * CALLBACK_GRACE_NS of the signal (its record is not lost: the loop ends
+ * after it, and the records still buffered are handed over); one still
+ * running then is interrupted. 0: no grace (outside the loop). */
+#define CALLBACK_GRACE_NS 250000000ll
+static volatile long long grace_until_ns;
 
 /* The error value of an interrupt outside the event loop. */
 static const char interrupt_marker[] = "interrupted";
@@ -274,17 +281,32 @@ bool pl_lua_take_callback_error(lua_State *L)
 
 /* ---- signals outside the loop ------------------------------------------------ */
 
+static long long monotonic_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);           /* async-signal-safe */
+	return ts.tv_sec * 1000000000ll + ts.tv_nsec;
+}
+
 static void stop_hook(lua_State *L, lua_Debug *ar)
 {
 	(void)ar;
+	if (grace_until_ns && monotonic_ns() < grace_until_ns) {
+		/* Within the grace: look again every 1000 instructions. */
+		lua_sethook(L, stop_hook, LUA_MASKCOUNT, 1000);
+		return;
+	}
 	lua_sethook(L, NULL, 0, 0);
 	lua_pushlightuserdata(L, (void *)interrupt_marker);
 	lua_error(L);
 }
 
 /* SIGINT/SIGTERM (and a first SIGPIPE). While the loop runs: end it after
- * the callback that runs now, and interrupt that callback at its next
- * instruction, whatever it does (a Lua hook, as lua.c does). Outside the
+ * the callback that runs now, and interrupt that callback if it still runs
+ * CALLBACK_GRACE_NS later, whatever it does (a Lua hook, as lua.c does), so
+ * Ctrl-C neither waits for a stuck callback nor drops the record a quick
+ * one was handling. Outside the
  * loop: interrupt the script at its next instruction. A second signal, or
  * one after the loop already ended by a signal, exits at once: every
  * attachment is an fd or a link, so the kernel detaches them as the
@@ -298,10 +320,13 @@ static void on_signal(int sig)
 	pl_interrupt_set(sig);
 	if (callback_L && signal_loop) {
 		pl_loop__post_signal(signal_loop, sig);
-		if (calls > loop_calls)                /* a callback runs: stop it */
+		if (calls > loop_calls) {              /* a callback runs: stop it */
+			grace_until_ns = monotonic_ns() + CALLBACK_GRACE_NS;
 			lua_sethook(callback_L, stop_hook, mask, 1);
+		}
 		return;
 	}
+	grace_until_ns = 0;
 	interrupted = sig;
 	if (signal_L)
 		lua_sethook(signal_L, stop_hook, mask, 1);
