@@ -16,7 +16,8 @@
 #   bench/tools/run.sh [ROUNDS]      (root; BUILD_DIR defaults to build/)
 # ROUNDS (default 3): each cost figure is the median of ROUNDS runs,
 # start-up the median of ROUNDS launches (STARTUP_ROUNDS=N for another
-# count; SKIP_COST=1 or SKIP_STARTUP=1 for one half). Prints Markdown tables.
+# count; SKIP_COST=1 or SKIP_STARTUP=1 for one half; COST_TOOLS="syscount"
+# for some of the three). Prints Markdown tables.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -24,6 +25,7 @@ build=${BUILD_DIR:-$root/build}
 case $build in /*) ;; *) build=$root/$build ;; esac
 rounds=${1:-3}
 N_OPEN=${N_OPEN:-200000} N_EXEC=${N_EXEC:-2000} N_SYSCALLS=${N_SYSCALLS:-2000000}
+COST_TOOLS=${COST_TOOLS:-opensnoop execsnoop syscount}
 pktlua=$build/host/pktlua
 [ -x "$pktlua" ] || { echo "bench/tools: build pktlua first ($build)" >&2; exit 1; }
 [ "$(id -u)" = 0 ] || { echo "bench/tools: run as root" >&2; exit 1; }
@@ -111,10 +113,15 @@ echo
 echo "| tool | tracer | workload time | slowdown (cost per event) | events printed |"
 echo "|---|---|---|---|---|"
 # Warm the compile cache first: start-up is measured below, not here.
-for t in opensnoop execsnoop syscount; do "$out/ready" "#1" "$pktlua" -t "$t" >/dev/null 2>&1; done
-cost opensnoop openat "$N_OPEN"
-cost execsnoop exec "$N_EXEC"
-cost syscount syscalls "$N_SYSCALLS"
+for t in $COST_TOOLS; do "$out/ready" "#1" "$pktlua" -t "$t" >/dev/null 2>&1; done
+for t in $COST_TOOLS; do
+	case $t in
+	opensnoop) cost opensnoop openat "$N_OPEN" ;;
+	execsnoop) cost execsnoop exec "$N_EXEC" ;;
+	syscount) cost syscount syscalls "$N_SYSCALLS" ;;
+	*) echo "run.sh: no observer-cost workload for '$t'" >&2; exit 2 ;;
+	esac
+done
 echo
 echo "Workloads: $N_OPEN open()+close() of /dev/null; $N_EXEC fork+exec of /bin/true;"
 echo "$N_SYSCALLS getppid() (bench/tools/workload.c). Tool output goes to a file in /dev/shm."
