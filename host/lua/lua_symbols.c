@@ -140,6 +140,24 @@ static int sym_ksym(lua_State *L)
 	return push_ksym(L, check_addr(L, 1));
 }
 
+static int on_exit_record(void *ctx, void *data, size_t size);
+
+/* Resolve ADDR in PID. A process exiting now may already be gone from
+ * /proc (its mm released) while the exit hook's records of its mappings
+ * wait in a ring no one has read since: on a miss, read every exit ring
+ * this state knows and try once more. */
+static int resolve_user(struct state *st, pid_t pid, uint64_t addr, struct pl_usym *u)
+{
+	int err = pl_usyms__resolve(st->us, pid, addr, u);
+
+	if (err != -ENOENT && err != -ESRCH)
+		return err;
+	uint64_t before = st->exit_records;
+	for (int i = 0; i < st->nrings; i++)
+		ring_buffer__consume(st->rings[i].rb);
+	return st->exit_records == before ? err : pl_usyms__resolve(st->us, pid, addr, u);
+}
+
 static int sym_usym(lua_State *L)
 {
 	struct state *st = get_state(L);
@@ -148,7 +166,7 @@ static int sym_usym(lua_State *L)
 	struct pl_usym u;
 
 	luaL_argcheck(L, pid > 0 && pid <= INT32_MAX, 1, "a process id");
-	int err = pl_usyms__resolve(st->us, (pid_t)pid, addr, &u);
+	int err = resolve_user(st, (pid_t)pid, addr, &u);
 	if (err) {
 		lua_pushnil(L);
 		lua_pushnil(L);
@@ -315,7 +333,7 @@ static int sym_uframes(lua_State *L)
 	lua_createtable(L, n, 0);
 	for (int i = 0; i < n; i++) {
 		struct pl_usym u;
-		if (pid && !pl_usyms__resolve(st->us, (pid_t)pid, st->vbuf[i], &u))
+		if (pid && !resolve_user(st, (pid_t)pid, st->vbuf[i], &u))
 			push_frame(L, st->vbuf[i], u.name, u.offset, u.module);
 		else
 			push_frame(L, st->vbuf[i], NULL, 0, NULL);
