@@ -11,6 +11,7 @@
 --       { "-x", "--failed", nil, "only show failed opens" },
 --     },
 --     args = { { "interval", "output interval, in seconds", type = "number" } },
+--              (the last argument may take rest = true: every remaining word, a list)
 --     examples = { { "opensnoop -p 181", "only trace PID 181" } },
 --     notes = "what this tool sees differently from BCC's",
 --   }
@@ -126,7 +127,8 @@ function T:usage_line()
     parts[#parts + 1] = o.required and s or "[" .. s .. "]"
   end
   for _, a in ipairs(self.args) do
-    parts[#parts + 1] = a.required and a[1] or "[" .. a[1] .. "]"
+    local s = a.rest and a[1] .. " ..." or a[1]
+    parts[#parts + 1] = a.required and s or "[" .. s .. "]"
   end
   -- Wrap at 79 columns, continuation lines indented under the name.
   local lines, cur = {}, ""
@@ -293,9 +295,17 @@ function T:parse(argv)
   for _, o in ipairs(self.options) do
     if o.required and res[key_of(o)] == nil then self:fail((o[1] or o[2]) .. " is required") end
   end
-  if #pos > #self.args then self:fail("unexpected argument '" .. pos[#self.args + 1] .. "'") end
+  local last = self.args[#self.args]
+  if #pos > #self.args and not (last and last.rest) then
+    self:fail("unexpected argument '" .. pos[#self.args + 1] .. "'")
+  end
   for k, a in ipairs(self.args) do
-    if pos[k] ~= nil then
+    if a.rest then                                   -- the remaining words, a list
+      local words = {}
+      for j = k, #pos do words[#words + 1] = convert(self, a[1], a.type, pos[j], a) end
+      if a.required and #words == 0 then self:fail("missing " .. a[1]) end
+      res[a.key or a[1]] = words
+    elseif pos[k] ~= nil then
       res[a.key or a[1]] = convert(self, a[1], a.type, pos[k], a)
     elseif a.required then
       self:fail("missing " .. a[1])
@@ -322,6 +332,13 @@ end
 function T:say(fmt, ...)
   local s = select("#", ...) > 0 and fmt:format(...) or fmt
   emit(self:json() and io.stderr or io.stdout, s .. "\n")
+end
+
+--- A message for humans on stderr, text or --json: a banner beside output
+-- meant for another program (folded stacks, a capture).
+function T:note(fmt, ...)
+  local s = select("#", ...) > 0 and fmt:format(...) or fmt
+  emit(io.stderr, s .. "\n")
 end
 
 -- Output columns --------------------------------------------------------
