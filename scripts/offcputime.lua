@@ -1,14 +1,7 @@
 #!/usr/bin/env pktlua
 -- offcputime.lua — time spent off CPU (blocked, sleeping, preempted), by stack (BCC's offcputime)
--- usage: pktlua scripts/offcputime.lua [-p PID] [-U|-K] [-m MIN_US] [-f [-a]] [--svg FILE]
---                                      [--stack-storage-size N] [duration]
---        -p PID     only this process (default: every process but the idle task)
---        -U / -K    user / kernel stacks only (default both)
---        -m MIN_US  ignore off-CPU spells shorter than this (default 1)
---        -f         folded output ("comm;outer;...;inner usecs"), for flame graphs
---        -a         with -f: mark kernel frames with _[k]
---        --svg FILE also write an off-CPU flame graph (SVG) to FILE
---        duration   seconds (default: until Ctrl-C)
+-- usage: pktlua -t offcputime [-h] [-p PID] [-t TID] [-u | -k] [-U | -K] [-m MIN_US] [-M MAX_US]
+--                             [-f [-a] [-d]] [--svg FILE] [--stack-storage-size N] [duration]
 -- ci: -p 1 -K 1
 -- ci-expect: Tracing off-CPU time (us) of PID 1 by kernel stack for 1 secs.
 --
@@ -17,58 +10,59 @@
 -- back, the time it was away is added to that stack. Totals in microseconds,
 -- printed as bpftrace prints @[kstack, ustack, comm] = sum(us), least first.
 local bpf = require "pktlua"
+local tool = require "pktlua.tool"
 local stack = require "pktlua.stack"
 
-local USAGE = [==[
-usage: pktlua scripts/offcputime.lua [-p PID] [-U|-K] [-m MIN_US] [-f [-a]] [--svg FILE]
-                                     [--stack-storage-size N] [duration]
-Off-CPU time by stack (microseconds), printed when the duration ends or on Ctrl-C.
-  -p PID      only this process          -m MIN_US  ignore shorter spells (default 1)
-  -U          user stacks only           -K         kernel stacks only
-  -f          folded output (for flame graphs)
-  -a          with -f: kernel frames get _[k]
-  --svg FILE  also write a flame graph to FILE
-  --stack-storage-size N   stack map entries (default 16384)
-]==]
-
-local function usage(msg)
-  if msg then io.stderr:write("offcputime: ", msg, "\n") end
-  io.stderr:write(USAGE)
-  os.exit(msg and 2 or 0)
-end
-
-local o = { min_us = 1, storage = 16384 }
-local i = 1
-while i <= #arg do
-  local a = arg[i]
-  local function num()
-    i = i + 1
-    local v = math.tointeger(tonumber(arg[i] or ""))
-    if not v or v < 0 then usage(a .. " needs a non-negative integer") end
-    return v
-  end
-  if a == "-h" or a == "--help" then usage()
-  elseif a == "-p" then o.pid = num()
-  elseif a == "-U" then o.user_only = true
-  elseif a == "-K" then o.kernel_only = true
-  elseif a == "-m" then o.min_us = num()
-  elseif a == "-f" then o.folded = true
-  elseif a == "-a" then o.annotate = true
-  elseif a == "--svg" then i = i + 1; o.svg = arg[i] or usage("--svg needs a file")
-  elseif a == "--stack-storage-size" then o.storage = num()
-  elseif a:match("^%d+$") and not o.duration then o.duration = tonumber(a)
-  else usage("unknown argument '" .. a .. "'") end
-  i = i + 1
-end
-if o.user_only and o.kernel_only then usage("-U and -K do not go together") end
-if o.pid and not io.open("/proc/" .. o.pid .. "/stat") then usage("no process " .. o.pid) end
+local t = tool.new {
+  name = "offcputime",
+  about = "Summarize off-CPU time by stack trace",
+  options = stack.tool_options {
+    { "-t", "--tid", "TID", "trace this TID only", type = "int" },
+    { "-u", "--user-threads-only", nil, "user threads only (no kernel threads)" },
+    { "-k", "--kernel-threads-only", nil, "kernel threads only (no user threads)" },
+    { "-m", "--min-block-time", "MIN_US", "the amount of time in microseconds over which we store traces",
+      type = "int", default = 1 },
+    { "-M", "--max-block-time", "MAX_US", "the amount of time in microseconds under which we store traces",
+      type = "int" },
+  },
+  args = { { "duration", "duration of trace, in seconds", type = "int" } },
+  examples = {
+    { "offcputime", "trace off-CPU stack time until Ctrl-C" },
+    { "offcputime 5", "trace for 5 seconds only" },
+    { "offcputime -f 5", "5 seconds, and output in folded format" },
+    { "offcputime --svg off.svg 10", "10 seconds, and a flame graph in off.svg" },
+    { "offcputime -m 1000", "trace only events that last more than 1000 usec" },
+    { "offcputime -M 10000", "trace only events that last less than 10000 usec" },
+    { "offcputime -p 185", "only trace threads for PID 185" },
+    { "offcputime -t 188", "only trace thread 188" },
+    { "offcputime -u", "only trace user threads (no kernel)" },
+    { "offcputime -k", "only trace kernel threads (no user)" },
+    { "offcputime -U", "only show user space stacks (no kernel)" },
+    { "offcputime -K", "only show kernel space stacks (no user)" },
+    { "offcputime --json -p 185 5 | jq .", "one JSON object per stack" },
+  },
+  notes = [[
+Hook: tp_btf/sched_switch (BCC uses a kprobe on finish_task_switch; no
+kprobes here). Text output is bpftrace's @[kstack, ustack, comm]: usecs,
+least first; -f is BCC's folded format. Under --json each stack is
+{pid, comm, usecs, kstack, ustack}, frames as names, innermost first.]],
+}
+local o = t:parse(arg)
+local which, what = stack.tool_check(t, o)
+if o.user_threads_only and o.kernel_threads_only then t:fail("-u and -k do not go together") end
 
 local p = bpf.load {
   src = [[
+#include <pktlua/tool.h>
 #include <pktlua/stack.h>
-PKTLUA_STACKS(stacks, STORAGE);
-PKTLUA_HASH(usecs, struct pktlua_stack_key, __u64, STORAGE);
-PKTLUA_ARRAY(cfg, __u64, 2);         /* [0]: the pid (0: all), [1]: minimum ns */
+
+#define PF_KTHREAD 0x00200000
+
+const volatile int which = PKTLUA_STACK_KERNEL | PKTLUA_STACK_USER;
+const volatile bool user_threads_only = false, kernel_threads_only = false;
+const volatile __u64 min_block_ns = 1000, max_block_ns = (__u64)-1;
+PKTLUA_STACKS(stacks, 16384);
+PKTLUA_HASH(usecs, struct pktlua_stack_key, __u64, 16384);
 
 struct away { __u64 ts; struct pktlua_stack_key key; };
 PKTLUA_HASH(start, __u32, struct away, 65536);   /* by thread id */
@@ -76,16 +70,14 @@ PKTLUA_HASH(start, __u32, struct away, 65536);   /* by thread id */
 SEC("tp_btf/sched_switch")
 int BPF_PROG(switched, bool preempt, struct task_struct *prev, struct task_struct *next)
 {
-	__u32 zero = 0, one = 1;
-	__u64 *pid = bpf_map_lookup_elem(&cfg, &zero), *min = bpf_map_lookup_elem(&cfg, &one);
 	__u64 now = bpf_ktime_get_ns();
-	if (!pid || !min)
-		return 0;
 	/* PREV leaves the CPU: this is its context, so its stacks are current. */
 	__u32 tgid = prev->tgid, tid = prev->pid;
-	if (tgid && (!*pid || tgid == *pid)) {
+	bool kthread = prev->flags & PF_KTHREAD;
+	if (tgid && (!targ_pid || tgid == targ_pid) && (!targ_tid || tid == targ_tid) &&
+	    !(user_threads_only && kthread) && !(kernel_threads_only && !kthread)) {
 		struct away a = { .ts = now };
-		pktlua_stack_key(ctx, &stacks, &a.key, WHICH);
+		pktlua_stack_key(ctx, &stacks, &a.key, which);
 		bpf_map_update_elem(&start, &tid, &a, BPF_ANY);
 	}
 	/* NEXT comes back: charge the time away to the stack it left with. */
@@ -96,31 +88,22 @@ int BPF_PROG(switched, bool preempt, struct task_struct *prev, struct task_struc
 	__u64 delta = now - a->ts;
 	struct pktlua_stack_key key = a->key;
 	bpf_map_delete_elem(&start, &tid);
-	if (delta >= *min)
+	if (delta >= min_block_ns && delta <= max_block_ns)
 		PKTLUA_ADD(usecs, &key, delta / 1000);
 	return 0;
 }
 ]],
-  defines = {
-    STORAGE = o.storage,
-    WHICH = o.user_only and "PKTLUA_STACK_USER" or o.kernel_only and "PKTLUA_STACK_KERNEL"
-      or "(PKTLUA_STACK_KERNEL | PKTLUA_STACK_USER)",
-  },
+  globals = t:globals { which = which, user_threads_only = o.user_threads_only,
+    kernel_threads_only = o.kernel_threads_only, min_block_ns = o.min_block_time * 1000,
+    max_block_ns = o.max_block_time and o.max_block_time * 1000 },
+  max_entries = { stacks = o.stack_storage_size, usecs = o.stack_storage_size },
 }
-p.maps.cfg[0] = o.pid or 0
-p.maps.cfg[1] = o.min_us * 1000
 p:attach()
 
-io.stderr:write(("Tracing off-CPU time (us) of %s by %s stack%s"):format(
-  o.pid and "PID " .. o.pid or "all threads",
-  o.user_only and "user" or o.kernel_only and "kernel" or "user + kernel",
-  o.duration and (" for %d secs.\n"):format(o.duration) or "... Hit Ctrl-C to end.\n"))
+t:note("Tracing off-CPU time (us) of %s%s", what,
+  o.duration and (" for %d secs."):format(o.duration) or "... Hit Ctrl-C to end.")
 
-local function report()
-  stack.report(p.maps.usecs, p.maps.stacks, { user_only = o.user_only, kernel_only = o.kernel_only,
-    annotate = o.annotate, folded = o.folded, svg = o.svg, tool = "offcputime",
-    title = "Off-CPU Time Flame Graph", unit = "us", trim = true })
-end
-
-bpf.at_exit(report)
-bpf.run(o.duration)
+t:run { done = function()
+  stack.tool_report(t, o, p.maps.usecs, p.maps.stacks,
+    { title = "Off-CPU Time Flame Graph", unit = "us", trim = true, value = "usecs" })
+end }

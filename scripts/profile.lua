@@ -1,15 +1,7 @@
 #!/usr/bin/env pktlua
 -- profile.lua — on-CPU stacks, sampled at a fixed frequency (BCC's profile)
--- usage: pktlua scripts/profile.lua [-p PID] [-F HZ] [-U|-K] [-I] [-f [-a]] [--svg FILE]
---                                   [--stack-storage-size N] [duration]
---        -p PID     only this process (default: every process but the idle task)
---        -F HZ      samples per second on each CPU (default 49)
---        -U / -K    user / kernel stacks only (default both)
---        -I         include the idle task (pid 0)
---        -f         folded output ("comm;outer;...;inner count"), for flamegraph.pl
---        -a         with -f: mark kernel frames with _[k]
---        --svg FILE also write a flame graph (SVG) to FILE
---        duration   seconds (default: until Ctrl-C)
+-- usage: pktlua -t profile [-h] [-p PID] [-L TID] [-F HZ | -c COUNT] [-U | -K] [-I] [-C CPU]
+--                          [-f [-a] [-d]] [--svg FILE] [--stack-storage-size N] [duration]
 -- ci: -K -F 49 1
 -- ci-expect: Sampling at 49 Hertz of all threads by kernel stack for 1 secs.
 --
@@ -17,96 +9,82 @@
 -- by process, kernel stack and user stack. Stacks print as bpftrace prints
 -- @[kstack, ustack, comm] = count(), least frequent first; processes that
 -- exit before the end still resolve (the header's exit hook keeps their
--- mappings).
+-- mappings). The filters are load-time globals and the map sizes set at
+-- load: every choice of flags starts from the compile cache.
 local bpf = require "pktlua"
+local tool = require "pktlua.tool"
 local stack = require "pktlua.stack"
 
-local USAGE = [==[
-usage: pktlua scripts/profile.lua [-p PID] [-F HZ] [-U|-K] [-I] [-f [-a]] [--svg FILE]
-                                  [--stack-storage-size N] [duration]
-On-CPU stacks sampled at HZ (default 49) per CPU, printed with counts when the
-duration ends or on Ctrl-C.
-  -p PID      only this process          -F HZ   samples per second (default 49)
-  -U          user stacks only           -K      kernel stacks only
-  -I          include the idle task      -f      folded output (for flame graphs)
-  -a          with -f: kernel frames get _[k]
-  --svg FILE  also write a flame graph to FILE
-  --stack-storage-size N   stack map entries (default 16384)
-]==]
-
-local function usage(msg)
-  if msg then io.stderr:write("profile: ", msg, "\n") end
-  io.stderr:write(USAGE)
-  os.exit(msg and 2 or 0)
-end
-
-local o = { hz = 49, storage = 16384 }
-local i = 1
-while i <= #arg do
-  local a = arg[i]
-  local function num()
-    i = i + 1
-    local v = math.tointeger(tonumber(arg[i] or ""))
-    if not v or v <= 0 then usage(a .. " needs a positive integer") end
-    return v
-  end
-  if a == "-h" or a == "--help" then usage()
-  elseif a == "-p" then o.pid = num()
-  elseif a == "-F" then o.hz = num()
-  elseif a == "-U" then o.user_only = true
-  elseif a == "-K" then o.kernel_only = true
-  elseif a == "-I" then o.idle = true
-  elseif a == "-f" then o.folded = true
-  elseif a == "-a" then o.annotate = true
-  elseif a == "--svg" then i = i + 1; o.svg = arg[i] or usage("--svg needs a file")
-  elseif a == "--stack-storage-size" then o.storage = num()
-  elseif a:match("^%d+$") and not o.duration then o.duration = tonumber(a)
-  else usage("unknown argument '" .. a .. "'") end
-  i = i + 1
-end
-if o.user_only and o.kernel_only then usage("-U and -K do not go together") end
-if o.pid and not io.open("/proc/" .. o.pid .. "/stat") then usage("no process " .. o.pid) end
+local t = tool.new {
+  name = "profile",
+  about = "Profile CPU stack traces at a timed interval",
+  options = stack.tool_options {
+    { "-L", "--tid", "TID", "profile this thread ID only", type = "int" },
+    { "-F", "--frequency", "HZ", "sample frequency, Hertz (default 49)", type = "int" },
+    { "-c", "--count", "COUNT", "sample period, number of events (instead of -F)", type = "int" },
+    { "-I", "--include-idle", nil, "include CPU idle stacks" },
+    { "-C", "--cpu", "CPU", "cpu number to run profile on", type = "int" },
+  },
+  args = { { "duration", "duration of trace, in seconds", type = "int" } },
+  examples = {
+    { "profile", "profile stack traces at 49 Hertz until Ctrl-C" },
+    { "profile -F 99", "profile stack traces at 99 Hertz" },
+    { "profile -c 1000000", "profile stack traces every 1 in a million events" },
+    { "profile 5", "profile at 49 Hertz for 5 seconds only" },
+    { "profile -f 5", "output in folded format for flame graphs" },
+    { "profile --svg cpu.svg 10", "10 seconds, and a flame graph in cpu.svg" },
+    { "profile -p 185", "only profile process with PID 185" },
+    { "profile -L 185", "only profile thread with TID 185" },
+    { "profile -U", "only show user space stacks (no kernel)" },
+    { "profile -K", "only show kernel space stacks (no user)" },
+    { "profile --json -p 185 5 | jq .", "one JSON object per stack" },
+  },
+  notes = [[
+Text output is bpftrace's @[kstack, ustack, comm]: count, least frequent
+first (BCC prints one stack per block); -f is BCC's folded format. Under
+--json each stack is {pid, comm, count, kstack, ustack}, frames as names,
+innermost first.]],
+}
+local o = t:parse(arg)
+local which, what = stack.tool_check(t, o)
+if o.frequency and o.count then t:fail("-F and -c do not go together") end
+if (o.frequency or 1) < 1 or (o.count or 1) < 1 then t:fail("-F and -c want a positive number") end
+local hz = not o.count and (o.frequency or 49) or nil
 
 local p = bpf.load {
   src = [[
+#include <pktlua/tool.h>
 #include <pktlua/stack.h>
-PKTLUA_STACKS(stacks, STORAGE);
-PKTLUA_HASH(counts, struct pktlua_stack_key, __u64, STORAGE);
-PKTLUA_ARRAY(target, __u32, 2);     /* [0]: the pid (0: all), [1]: include idle */
+
+const volatile int which = PKTLUA_STACK_KERNEL | PKTLUA_STACK_USER;
+const volatile bool include_idle = false;
+const volatile __s32 targ_cpu = -1;
+PKTLUA_STACKS(stacks, 16384);
+PKTLUA_HASH(counts, struct pktlua_stack_key, __u64, 16384);
 
 SEC("perf_event") int sample(void *ctx)
 {
-	__u32 zero = 0, one = 1, *pid = bpf_map_lookup_elem(&target, &zero);
-	__u32 *idle = bpf_map_lookup_elem(&target, &one);
-	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
-	if (!pid || !idle || (*pid && tgid != *pid) || (!tgid && !*idle))
+	if (tool_skip())
+		return 0;
+	if (!(bpf_get_current_pid_tgid() >> 32) && !include_idle)
+		return 0;
+	if (targ_cpu >= 0 && bpf_get_smp_processor_id() != (__u32)targ_cpu)
 		return 0;
 	struct pktlua_stack_key k;
-	pktlua_stack_key(ctx, &stacks, &k, WHICH);
+	pktlua_stack_key(ctx, &stacks, &k, which);
 	PKTLUA_ADD(counts, &k, 1);
 	return 0;
 }
 ]],
-  defines = {
-    STORAGE = o.storage,
-    WHICH = o.user_only and "PKTLUA_STACK_USER" or o.kernel_only and "PKTLUA_STACK_KERNEL"
-      or "(PKTLUA_STACK_KERNEL | PKTLUA_STACK_USER)",
-  },
+  globals = t:globals { which = which, include_idle = o.include_idle, targ_cpu = o.cpu },
+  max_entries = { stacks = o.stack_storage_size, counts = o.stack_storage_size },
 }
-p.maps.target[0] = o.pid or 0
-p.maps.target[1] = o.idle and 1 or 0
-p.progs.sample:attach { freq = o.hz }
+p.progs.sample:attach { freq = hz, period = o.count }
 
-io.stderr:write(("Sampling at %d Hertz of %s by %s stack%s"):format(o.hz,
-  o.pid and "PID " .. o.pid or "all threads",
-  o.user_only and "user" or o.kernel_only and "kernel" or "user + kernel",
-  o.duration and (" for %d secs.\n"):format(o.duration) or "... Hit Ctrl-C to end.\n"))
+t:note("Sampling at %s of %s%s", hz and hz .. " Hertz" or "every " .. o.count .. " events", what,
+  o.duration and (" for %d secs."):format(o.duration) or "... Hit Ctrl-C to end.")
 
-local function report()
-  stack.report(p.maps.counts, p.maps.stacks, { user_only = o.user_only, kernel_only = o.kernel_only,
-    annotate = o.annotate, folded = o.folded, svg = o.svg, tool = "profile",
-    title = "CPU Flame Graph (profile -F " .. o.hz .. ")" })
-end
-
-bpf.at_exit(report)
-bpf.run(o.duration)
+t:run { done = function()
+  stack.tool_report(t, o, p.maps.counts, p.maps.stacks,
+    { title = "CPU Flame Graph (profile -F " .. (hz or "-c " .. o.count) .. ")" })
+end }

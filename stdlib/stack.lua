@@ -248,10 +248,14 @@ end
 -- What profile and offcputime print at the end, from COUNTS (a map keyed by
 -- <pktlua/stack.h>'s struct pktlua_stack_key) and STACKS (its stack map):
 -- bpftrace's @[kstack, ustack, comm]: count lines, least frequent first; or,
--- with opts.folded, folded lines; with opts.svg, also a flame graph there.
+-- with opts.folded, folded lines; with opts.svg, also a flame graph there;
+-- with opts.json, one JSON object a stack instead: {pid, comm, VALUE,
+-- kstack, ustack}, frames as names, innermost first (VALUE: opts.value,
+-- default "count"; kstack/ustack absent when not taken).
 -- opts: user_only, kernel_only, annotate (kernel frames get _[k] when
--- folded), trim (drop the BPF frames of a tp_btf/raw_tp kernel stack), tool
--- and title (the SVG's), unit (the SVG's count unit).
+-- folded), delimited (folded: a "-" frame between user and kernel frames,
+-- as BCC), trim (drop the BPF frames of a tp_btf/raw_tp kernel stack), tool
+-- and title (the SVG's), unit (the SVG's count unit), json, value.
 function stack.report(counts, stacks, opts)
   local rows, folded = {}, {}
   for k, n in pairs(counts) do
@@ -260,6 +264,9 @@ function stack.report(counts, stacks, opts)
       if opts.trim then ks = stack.trim_bpf(ks) end
       local us = not opts.kernel_only and stack.user(stacks, k.ustack, k.pid) or {}
       rows[#rows + 1] = { k = k, n = n, ks = ks, us = us }
+      if opts.delimited and #us > 0 and #ks > 0 then
+        us = table.move(us, 1, #us, 2, { { name = "-" } })
+      end
       local key = stack.collapse({ user = us, kernel = ks }, { prefix = (k.comm:gsub(";", "_")), annotate = opts.annotate })
       folded[key] = (folded[key] or 0) + n
     end
@@ -268,7 +275,7 @@ function stack.report(counts, stacks, opts)
     stack.flamegraph(opts.svg, folded, { title = opts.title, unit = opts.unit })
     io.stderr:write(opts.tool or "pktlua", ": wrote ", opts.svg, "\n")
   end
-  if opts.folded then
+  if opts.folded and not opts.json then
     io.write(stack.folded(folded))
     return
   end
@@ -276,13 +283,71 @@ function stack.report(counts, stacks, opts)
     if a.n ~= b.n then return a.n < b.n end
     return a.k.pid < b.k.pid
   end)
-  for _, r in ipairs(rows) do
-    local parts = {}
-    if not opts.user_only then parts[#parts + 1] = stack.format(r.ks) end
-    if not opts.kernel_only then parts[#parts + 1] = stack.format(r.us) end
-    parts[#parts + 1] = r.k.comm
-    io.write("@[", table.concat(parts, ", "), "]: ", r.n, "\n")
+  local json = opts.json and require "pktlua.json"
+  local function names(frames)
+    local out = json.array()
+    for i, f in ipairs(frames) do out[i] = stack.frame_text(f, { offsets = false }) end
+    return out
   end
+  for _, r in ipairs(rows) do
+    if json then
+      io.write(json.encode { pid = r.k.pid, comm = r.k.comm, [opts.value or "count"] = r.n,
+        kstack = not opts.user_only and names(r.ks) or nil,
+        ustack = not opts.kernel_only and names(r.us) or nil }, "\n")
+    else
+      local parts = {}
+      if not opts.user_only then parts[#parts + 1] = stack.format(r.ks) end
+      if not opts.kernel_only then parts[#parts + 1] = stack.format(r.us) end
+      parts[#parts + 1] = r.k.comm
+      io.write("@[", table.concat(parts, ", "), "]: ", r.n, "\n")
+    end
+  end
+end
+
+-- ---- profile and offcputime: what the two tools share ---------------------------
+
+-- Their common options, BCC's names, for pktlua.tool: MORE (the tool's own)
+-- come after -p.
+function stack.tool_options(more)
+  local opts = { { "-p", "--pid", "PID", "trace this PID only", type = "int" } }
+  for _, o in ipairs(more) do opts[#opts + 1] = o end
+  for _, o in ipairs {
+    { "-U", "--user-stacks-only", nil, "show stacks from user space only (no kernel space stacks)" },
+    { "-K", "--kernel-stacks-only", nil, "show stacks from kernel space only (no user space stacks)" },
+    { "-f", "--folded", nil, "output folded format, one line per stack (for flame graphs)" },
+    { "-a", "--annotations", nil, "with -f: add _[k] annotations to kernel frames" },
+    { "-d", "--delimited", nil, "with -f: insert delimiter between kernel/user stacks" },
+    { nil, "--svg", "FILE", "also write a flame graph (SVG) to FILE" },
+    { nil, "--stack-storage-size", "N", "the number of unique stack traces that can be stored and displayed",
+      type = "int", default = 16384, check = function(n) return n < 1 and "must be at least 1" or nil end },
+  } do opts[#opts + 1] = o end
+  return opts
+end
+
+-- The parsed options O of T checked (-U with -K, a -p of no process); the
+-- <pktlua/stack.h> PKTLUA_STACK_* bits they ask for, and how the banner
+-- says it ("PID 42 by kernel stack").
+function stack.tool_check(t, o)
+  if o.user_stacks_only and o.kernel_stacks_only then t:fail("-U and -K do not go together") end
+  if o.pid then
+    local f = io.open("/proc/" .. o.pid .. "/stat")
+    if not f then t:fail("no process " .. o.pid) end
+    f:close()
+  end
+  local which = o.user_stacks_only and 2 or o.kernel_stacks_only and 1 or 3
+  local what = ("%s by %s stack"):format(o.pid and "PID " .. o.pid or "all threads",
+    ({ "kernel", "user", "user + kernel" })[which])
+  return which, what
+end
+
+-- The report of a tool T with options O (as stack.report: counts, stacks,
+-- and the tool's own opts: title, unit, value, trim).
+function stack.tool_report(t, o, counts, stacks, opts)
+  local all = { user_only = o.user_stacks_only, kernel_only = o.kernel_stacks_only,
+    annotate = o.annotations, delimited = o.delimited, folded = o.folded, svg = o.svg,
+    tool = t.name, json = t:json() }
+  for k, v in pairs(opts) do all[k] = v end
+  stack.report(counts, stacks, all)
 end
 
 return stack

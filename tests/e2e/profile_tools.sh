@@ -3,7 +3,8 @@
 # process whose stacks are known (stack_target): profile -f prints folded
 # lines naming the functions it spins in, offcputime -f charges the time it
 # sleeps to the functions it sleeps in (about all of the second it runs),
-# and both --svg files are well-formed XML that name them.
+# and both --svg files are well-formed XML that name them; their --json
+# lines say the same.
 set -u
 : "${PKTLUA:?}" "${PKTLUA_BUILD:?}"
 target=$PKTLUA_BUILD/tests/stack_target
@@ -27,6 +28,20 @@ us=$(grep -E '^stack_target;.*;main;pl_sleep_outer;pl_sleep_inner;.*do_nanosleep
 	awk '{ s += $NF } END { print s + 0 }')
 echo "off-CPU in pl_sleep_inner: $us us"
 [ "$us" -ge 500000 ] && [ "$us" -le 1500000 ] || { echo "FAIL: expected about 1000000 us"; fail=1; }
+# --json: one object per stack, the frames as names. profile's stacks of
+# the spinner are its own (pid, comm), pl_spin_inner innermost in user
+# space above main; offcputime's sleeper stacks add up to about the second.
+"$PKTLUA" -t profile --json -p "$spin" -F 199 1 >"$tmp/cpu.json" 2>"$tmp/cpu.err"
+echo "profile --json: $?"; tail -1 "$tmp/cpu.json"
+jq -e -s --argjson pid "$spin" 'length > 0 and all(.pid == $pid and .comm == "stack_target" and .count > 0)
+	and any(.ustack[0] == "pl_spin_inner" and (.ustack | index("main")) != null)' "$tmp/cpu.json" >/dev/null ||
+	{ echo "FAIL: profile --json does not show the spinner in pl_spin_inner"; fail=1; }
+"$PKTLUA" -t offcputime --json -p "$nap" 1 >"$tmp/off.json" 2>"$tmp/off.err"
+echo "offcputime --json: $?"; tail -1 "$tmp/off.json"
+us=$(jq -s --argjson pid "$nap" 'map(select(.pid == $pid and (.ustack | index("pl_sleep_inner")) != null
+	and (.kstack | index("do_nanosleep")) != null) | .usecs) | add // 0' "$tmp/off.json")
+echo "offcputime --json: off-CPU in pl_sleep_inner: $us us"
+[ "$us" -ge 500000 ] && [ "$us" -le 1500000 ] || { echo "FAIL: --json: expected about 1000000 us"; fail=1; }
 for f in cpu off; do
 	xmllint --noout "$tmp/$f.svg" || { echo "FAIL: $f.svg is not XML"; fail=1; }
 done
