@@ -1,6 +1,6 @@
 #!/usr/bin/env pktlua
 -- pktstat.lua — packets and bytes per protocol, and the top talkers
--- usage: pktlua scripts/pktstat.lua [FILE.pcap | IFACE] [SECONDS] [N]
+-- usage: pktlua -t pktstat [-h] [--json] [FILE.pcap|IFACE] [SECONDS] [N]
 --        a capture file is replayed through the XDP program (default: the
 --        bundled samples/mixed.pcap); an interface is watched live until
 --        Ctrl-C or SECONDS; N talkers are listed (default 10)
@@ -9,33 +9,43 @@
 --
 -- The same XDP program serves both: offline, pcap.replay() runs each packet
 -- through it with BPF_PROG_TEST_RUN, so its maps fill as they would live.
-if arg[1] == "-h" or arg[1] == "--help" then
-  print([[
-usage: pktlua -t pktstat [FILE.pcap | IFACE] [SECONDS] [N]
-Packets and bytes per protocol, and the top N talkers (default 10) by source.
-A capture file (pcap or pcapng; default: the bundled samples/mixed.pcap) is
-replayed through the XDP program; an interface is watched live (XDP, skb
-mode) until Ctrl-C or SECONDS.
-
-examples:
-    pktlua -t pktstat                    # the bundled capture
-    pktlua -t pktstat trace.pcap         # a capture of yours
-    pktlua -t pktstat eth0 10 5          # eth0 live for 10 s, top 5 talkers]])
-  return
-end
-
 local bpf = require "pktlua"
+local tool = require "pktlua.tool"
 local pcap = require "pktlua.pcap"
 local net = require "pktlua.net"
 local map = require "pktlua.map"
+
+local t = tool.new {
+  name = "pktstat",
+  about = [[
+Packets and bytes per protocol, and the top N talkers (default 10) by source.
+A capture file (pcap or pcapng; default: the bundled samples/mixed.pcap) is
+replayed through the XDP program; an interface is watched live (XDP, skb
+mode) until Ctrl-C or SECONDS.]],
+  args = {
+    { "FILE.pcap|IFACE", "a capture file to replay, or an interface to watch", key = "target" },
+    { "SECONDS", "with an interface: stop after SECONDS (default: Ctrl-C)", key = "duration", type = "number" },
+    { "N", "talkers to list (default 10)", key = "top", type = "int" },
+  },
+  examples = {
+    { "pktstat", "the bundled capture" },
+    { "pktstat trace.pcap", "a capture of yours" },
+    { "pktstat eth0 10 5", "eth0 live for 10 s, top 5 talkers" },
+    { "pktstat --json trace.pcap | jq .", "one JSON object per row" },
+  },
+  notes = [[
+Under --json each protocol is {"type":"protocol","protocol":,"packets":,"bytes":}
+and each talker {"type":"talker","source":,"packets":,"bytes":}; the replay's
+summary goes to stderr.]],
+}
+local o = t:parse(arg)
 
 -- The bundled capture lives in samples/, beside scripts/.
 local dir = arg[0]:match("^(.*)/[^/]*$") or "."
 local root = dir == "scripts" and "." or dir:gsub("/scripts$", "")
 if root == dir then root = dir .. "/.." end
-local target = arg[1] or ((root == "." and "" or root .. "/") .. "samples/mixed.pcap")
-local seconds = tonumber(arg[2])
-local ntop = tonumber(arg[3]) or 10
+local target = o.target or ((root == "." and "" or root .. "/") .. "samples/mixed.pcap")
+local ntop = o.top or 10
 
 local p = bpf.load [[
 #include <pktlua/xdp.h>
@@ -82,18 +92,28 @@ local function proto_name(k)
   return l3 .. "/" .. net.proto(k.l4proto)
 end
 
+local by_proto = t:columns { { "PROTOCOL", "%-16s", "protocol" }, { "PACKETS", "%10d", "packets" },
+  { "BYTES", "%12d", "bytes" } }
+local by_source = t:columns { { "TOP TALKERS (source)", "%-40s", "source" }, { "PACKETS", "%10d", "packets" },
+  { "BYTES", "%12d", "bytes" } }
+
+-- A blank line between the text's parts (none in JSON).
+local function gap()
+  if not t:json() then t:say("") end
+end
+
 local function report()
   local rows = {}
-  for k, c in pairs(p.maps.by_proto) do rows[#rows + 1] = { proto_name(k), c } end
-  table.sort(rows, function(a, b) return a[2].bytes > b[2].bytes end)
-  print(("%-16s %10s %12s"):format("PROTOCOL", "PACKETS", "BYTES"))
-  for _, r in ipairs(rows) do
-    print(("%-16s %10d %12d"):format(r[1], r[2].packets, r[2].bytes))
+  for k, c in pairs(p.maps.by_proto) do
+    rows[#rows + 1] = { protocol = proto_name(k), packets = c.packets, bytes = c.bytes }
   end
-  print()
-  print(("%-40s %10s %12s"):format("TOP TALKERS (source)", "PACKETS", "BYTES"))
+  table.sort(rows, function(a, b) return a.bytes > b.bytes end)
+  if not t:json() then by_proto:header() end
+  for _, r in ipairs(rows) do by_proto:row(r, { type = "protocol" }) end
+  gap()
+  if not t:json() then by_source:header() end
   for _, e in ipairs(map.top(p.maps.by_source, ntop, "bytes")) do
-    print(("%-40s %10d %12d"):format(net.ip(e[1]), e[2].packets, e[2].bytes))
+    by_source:row({ source = net.ip(e[1]), packets = e[2].packets, bytes = e[2].bytes }, { type = "talker" })
   end
 end
 
@@ -106,12 +126,13 @@ if f then
     if name:match("^XDP_") then verdicts[#verdicts + 1] = name .. " " .. n end
   end
   table.sort(verdicts)
-  print(("%s: %d packets replayed through XDP (%s)%s"):format(target, r.packets,
-    table.concat(verdicts, ", "), r.errors > 0 and (", " .. r.errors .. " not fed") or ""))
-  print()
+  t:say("%s: %d packets replayed through XDP (%s)%s", target, r.packets,
+    table.concat(verdicts, ", "), r.errors > 0 and (", " .. r.errors .. " not fed") or "")
+  gap()
   report()
+  io.stdout:flush()
 else
   p.progs.pktstat:attach { iface = target }
-  bpf.at_exit(report)
-  bpf.run(seconds)
+  t:say("Watching %s... Hit Ctrl-C to end.", target)
+  t:run { done = report }
 end
