@@ -6,6 +6,7 @@
 --   bpf.run()
 --   print(h:count(), h:lost())             -- packets written, records lost
 --
+-- FILE nil: no file; the packets go to on_packet only (a tool printing them).
 -- opts: snaplen = N      the file header's snap length (default 262144)
 --       limit = N        call bpf.stop() once N packets are written
 --       on_packet = fn   called as fn(bytes, ts_ns, len, rec) for each packet
@@ -60,7 +61,7 @@ function M.to_pcap(p, ringbuf, file, opts)
   if type(ringbuf) == "string" then
     ringbuf = assert(p and p.maps[ringbuf], "capture.to_pcap: no map '" .. ringbuf .. "'")
   end
-  local w = pcap.writer(file, { snaplen = opts.snaplen, nanosecond = opts.nanosecond })
+  local w = file and pcap.writer(file, { snaplen = opts.snaplen, nanosecond = opts.nanosecond })
   local offset = M.clock_offset()
   local h = { writer = w, file = file, n = 0 }
   local closed = false
@@ -75,7 +76,7 @@ function M.to_pcap(p, ringbuf, file, opts)
   bpf.on(ringbuf, function(rec)
     if closed or (limit and h.n >= limit) then return end
     local data, ts, len, more = decode(rec)
-    w:write { data = data, ts_ns = ts + offset, len = len }
+    if w then w:write { data = data, ts_ns = ts + offset, len = len } end
     h.n = h.n + 1
     if on_packet then on_packet(data, ts + offset, len, more) end
     if limit and h.n >= limit then bpf.stop() end
@@ -84,7 +85,7 @@ function M.to_pcap(p, ringbuf, file, opts)
   function h.count() return h.n end
   function h.lost() return bpf.lost(ringbuf) end
   function h.close()
-    if not closed then closed = true; w:close() end
+    if not closed then closed = true; if w then w:close() end end
   end
   bpf.at_exit(h.close)
   return h
