@@ -1,18 +1,7 @@
 #!/usr/bin/env pktlua
 -- pktdump.lua — capture an interface's packets into a pcap file, a tcpdump expression filtering in the kernel
--- usage: pktlua scripts/pktdump.lua IFACE [EXPRESSION] -w FILE [-c COUNT] [-s SNAPLEN]
---                                   [-d in|out|both] [--xdp] [-e C_FILTER]
---        EXPRESSION  a tcpdump expression, e.g. 'udp port 53' (the words after
---                    IFACE are joined, as tcpdump does); default: every packet
---        -w FILE     the pcap file to write (microsecond timestamps, like tcpdump -w)
---        -c COUNT    stop after COUNT packets (default: until Ctrl-C)
---        -s SNAPLEN  bytes kept of each packet, 1..262144 (default 262144, as tcpdump)
---        -d DIR      tc direction: in, out or both (default both, as tcpdump sees them)
---        --xdp       capture at XDP (generic mode) instead of tc: ingress only, and
---                    before the kernel's own stack sees the packet
---        -e C_FILTER a C boolean expression over `struct pkt pkt`
---                    (runtime/pktlua/parse.h), e.g. 'pkt.l4proto == IPPROTO_UDP && pkt.dport == 53',
---                    in addition to EXPRESSION
+-- usage: pktlua -t pktdump [-h] [-w FILE] [-c COUNT] [-s SNAPLEN] [-d DIR] [--xdp]
+--                          [-e C_FILTER] [--json] IFACE [EXPRESSION ...]
 -- ci: lo -w /tmp/pktdump-ci.pcap
 -- ci-expect: pktdump: capturing on lo
 -- ci-expect: packets captured,
@@ -27,44 +16,50 @@
 -- `pktlua --filter EXPRESSION -i IFACE -w FILE` does the same from the
 -- command line (and more: several interfaces, pcapng, printed lines).
 local bpf = require "pktlua"
+local tool = require "pktlua.tool"
 local capture = require "pktlua.capture"
+local net = require "pktlua.net"
 
--- A usage error (status 2, stderr), or with HELP the help asked for (0, stdout).
-local function usage(msg, help)
-  local out = help and io.stdout or io.stderr
-  out:write("pktdump: ", msg, "\n",
-    "usage: pktlua scripts/pktdump.lua IFACE [EXPRESSION] -w FILE [-c COUNT] [-s SNAPLEN]",
-    " [-d in|out|both] [--xdp] [-e C_FILTER]\n")
-  out:flush()
-  os.exit(help and 0 or 2)
-end
-
-local o = { snaplen = 262144, dir = "both", words = {} }
-local i = 1
-while i <= #arg do
-  local a = arg[i]
-  local function value()
-    i = i + 1
-    return arg[i] or usage(a .. " needs a value")
-  end
-  if a == "-w" then o.file = value()
-  elseif a == "-c" then o.count = math.tointeger(tonumber(value()))
-    if not o.count or o.count < 1 then usage("-c wants a positive count") end
-  elseif a == "-s" then o.snaplen = math.tointeger(tonumber(value()))
-    if not o.snaplen or o.snaplen < 1 or o.snaplen > 262144 then usage("-s wants 1..262144") end
-  elseif a == "-d" then o.dir = value()
-    if o.dir ~= "in" and o.dir ~= "out" and o.dir ~= "both" then usage("-d wants in, out or both") end
-  elseif a == "--xdp" then o.xdp = true
-  elseif a == "-e" then o.c_filter = value()
-  elseif a == "-h" or a == "--help" then usage("capture packets into a pcap file", true)
-  elseif a:sub(1, 1) == "-" and #a > 1 then usage("unknown option " .. a)
-  elseif not o.iface then o.iface = a
-  else o.words[#o.words + 1] = a end
-  i = i + 1
-end
-if not o.iface then usage("no interface given") end
-if not o.file then usage("no output file given (-w FILE)") end
-if o.xdp and o.dir == "out" then usage("--xdp captures ingress only") end
+local t = tool.new {
+  name = "pktdump",
+  about = [[
+Capture an interface's packets into a pcap file (-w), or print one line per
+packet; a tcpdump expression (the words after IFACE) filters in the kernel.]],
+  options = {
+    { "-w", nil, "FILE", "write the packets to FILE (pcap, microsecond timestamps, as tcpdump -w)",
+      key = "file" },
+    { "-c", nil, "COUNT", "stop after COUNT packets (default: until Ctrl-C)", key = "count", type = "int",
+      check = function(n) return n < 1 and "wants a positive count" or nil end },
+    { "-s", nil, "SNAPLEN", "bytes kept of each packet, 1..262144", key = "snaplen", type = "int",
+      default = 262144, check = function(n) return (n < 1 or n > 262144) and "wants 1..262144" or nil end },
+    { "-d", "--direction", "DIR", "tc direction: in, out or both", type = { "in", "out", "both" },
+      default = "both" },
+    { nil, "--xdp", nil, "capture at XDP (generic mode) instead of tc: ingress only, and before "
+      .. "the kernel's own stack sees the packet" },
+    { "-e", nil, "C_FILTER", "a C boolean expression over `struct pkt pkt` (<pktlua/parse.h>), "
+      .. "in addition to EXPRESSION", key = "c_filter" },
+  },
+  args = {
+    { "IFACE", "the interface", key = "iface", required = true },
+    { "EXPRESSION", "a tcpdump expression (its words are joined, as tcpdump does); default: every packet",
+      key = "words", rest = true },
+  },
+  examples = {
+    { "pktdump eth0 -w out.pcap", "tc ingress+egress into out.pcap, until Ctrl-C" },
+    { "pktdump eth0 udp port 53 -c 100 -w dns.pcap", "100 DNS packets" },
+    { "pktdump eth0 --xdp -s 1514 -w in.pcap", "at XDP (ingress only), 1514 bytes each" },
+    { "pktdump eth0 -e 'pkt.l4proto == IPPROTO_UDP && pkt.dport == 53' -w dns.pcap", "a C filter" },
+    { "pktdump eth0 tcp port 80", "print a line per packet, as tcpdump" },
+    { "pktdump --json eth0 icmp | jq .", "one JSON object per packet" },
+  },
+  notes = [[
+Without -w each packet is a line (time, interface, direction, what it is);
+under --json an object {time, iface, direction, len, caplen, l3, proto, src,
+dst, sport, dport, summary}, with -w too. The count at the end goes to
+stderr: "N packets captured, M dropped (ring full)".]],
+}
+local o = t:parse(arg)
+if o.xdp and o.direction == "out" then t:fail("--xdp captures ingress only") end
 local expr = table.concat(o.words, " ")
 
 -- The possible CPUs, as /sys/devices/system/cpu/possible lists them ("0-3,8"):
@@ -148,28 +143,54 @@ if o.xdp then
   where = "xdp"
 else
   local dirs = {}
-  if o.dir ~= "out" then
+  if o.direction ~= "out" then
     -- First at ingress (before other tc programs change the packet), last
     -- at egress (after them): where tcpdump's packet socket sees it.
     p.progs.pktdump_in:attach { iface = o.iface, direction = "ingress", first = true }
     dirs[#dirs + 1] = "in"
   end
-  if o.dir ~= "in" and not is_loopback(o.iface) then
+  if o.direction ~= "in" and not is_loopback(o.iface) then
     p.progs.pktdump_out:attach { iface = o.iface, direction = "egress" }
     dirs[#dirs + 1] = "out"
   end
   where = "tc " .. (#dirs > 0 and table.concat(dirs, "+") or "nothing: loopback")
 end
 
-local h = capture.to_pcap(p, p.maps.pktdump_ring, o.file,
-  { snaplen = o.snaplen, limit = o.count, records = "tcpdump" })
-io.stderr:write(("pktdump: capturing on %s (%s), snaplen %d%s%s, to %s\n"):format(
-  o.iface, where, o.snaplen, expr ~= "" and ", expression: " .. expr or "",
-  o.c_filter and ", C filter: " .. o.c_filter or "", o.file))
+-- A packet as one JSON object (under --json) or one text line.
+local function show(data, ts, len, rec)
+  local d = net.decode(data)
+  local dir = rec.dir == capture.OUT and "out" or "in"
+  local summary = net.describe(d or data)
+  if t:json() then
+    local r = { time = ts / 1e9, iface = o.iface, direction = dir, len = len, caplen = #data, summary = summary }
+    if d then
+      r.l3 = net.ethertype(d.l3proto)
+      if d.ip_version ~= 0 or d.l3proto == 0x0806 then
+        local v6 = d.ip_version == 6
+        r.src = v6 and net.ip6(d.saddr.v6) or net.ip4(d.saddr.v4)
+        r.dst = v6 and net.ip6(d.daddr.v6) or net.ip4(d.daddr.v4)
+      end
+      if d.ip_version ~= 0 then r.proto = net.proto(d.l4proto) end
+      if d.payload_off ~= 0 and (d.l4proto == 6 or d.l4proto == 17) then r.sport, r.dport = d.sport, d.dport end
+    end
+    io.stdout:write(require("pktlua.json").encode(r), "\n")
+  else
+    local us = math.floor(ts / 1000)
+    io.stdout:write(("%s.%06d %s %-3s %s\n"):format(os.date("%H:%M:%S", us // 1000000),
+      us % 1000000, o.iface, dir == "in" and "In" or "Out", summary))
+  end
+end
 
-bpf.at_exit(function()
+local h = capture.to_pcap(p, p.maps.pktdump_ring, o.file,
+  { snaplen = o.snaplen, limit = o.count, records = "tcpdump",
+    on_packet = (t:json() or not o.file) and show or nil })
+t:note("pktdump: capturing on %s (%s), snaplen %d%s%s, %s", o.iface, where, o.snaplen,
+  expr ~= "" and ", expression: " .. expr or "", o.c_filter and ", C filter: " .. o.c_filter or "",
+  o.file and "to " .. o.file or "printing packets")
+
+t:run { done = function()
   h.close()
+  io.stdout:flush()
   io.stderr:write(("%d packet%s captured, %d dropped (ring full)\n"):format(
     h.count(), h.count() == 1 and "" or "s", h.lost()))
-end)
-bpf.run()
+end }

@@ -4,7 +4,8 @@
 # read back as many packets as pktdump reported, with the filter honoured.
 # Run at tc (default: ingress+egress) and at XDP with a tcpdump expression,
 # at tc with the C filter (-e) instead, then at tc without a filter (every
-# packet both ways: ARP, the ICMP errors for port 7777).
+# packet both ways: ARP, the ICMP errors for port 7777); then without a
+# file, printing the packets as JSON objects and as lines.
 set -u
 : "${PKTLUA:?PKTLUA must name the pktlua binary}"
 # Both ends live in namespaces of their own (the sender's too), so nothing in
@@ -31,14 +32,16 @@ ip -n "$ns" link set lo up
 
 N=5 expr='udp dst port 9999' c_filter='pkt.l4proto == IPPROTO_UDP && pkt.dport == 9999'
 fail=0
-for mode in tc xdp c all; do
+for mode in tc xdp c all json lines; do
   out=$tmp/$mode.pcap log=$tmp/$mode.log
-  extra=("$expr")
+  extra=("$expr" -w "$out")
   [ "$mode" = xdp ] && extra+=(--xdp)
-  [ "$mode" = c ] && extra=(-e "$c_filter")
-  [ "$mode" = all ] && extra=()
-  ip netns exec "$ns" "$PKTLUA" scripts/pktdump.lua "$inner" "${extra[@]}" -w "$out" \
-    >"$log" 2>&1 &
+  [ "$mode" = c ] && extra=(-e "$c_filter" -w "$out")
+  [ "$mode" = all ] && extra=(-w "$out")
+  [ "$mode" = json ] && extra=(--json "$expr")     # no file: a JSON object per packet
+  [ "$mode" = lines ] && extra=("$expr")           # no file: a line per packet
+  ip netns exec "$ns" "$PKTLUA" -t pktdump "$inner" "${extra[@]}" \
+    >"$tmp/$mode.out" 2>"$log" &
   pid=$!
   for _ in $(seq 100); do grep -q 'capturing on' "$log" && break; sleep 0.1; done
   grep -q 'capturing on' "$log" || { cat "$log"; echo "FAIL: $mode: pktdump did not start"; exit 1; }
@@ -54,6 +57,23 @@ for mode in tc xdp c all; do
   cat "$log"
   [ "$status" = 0 ] || { echo "FAIL: $mode: pktdump exited with $status"; fail=1; continue; }
   reported=$(sed -n 's/^\([0-9]*\) packets* captured, \([0-9]*\) dropped (ring full)$/\1/p' "$log")
+  if [ "$mode" = json ] || [ "$mode" = lines ]; then
+    # The N datagrams sent to port 9999, as they are on the wire: UDP from
+    # the peer, 53 bytes (Ethernet 14 + IP 20 + UDP 8 + "datagram I\n").
+    cat "$tmp/$mode.out"
+    if [ "$mode" = json ]; then
+      got=$(jq -c -s 'map(select(.iface == "'"$inner"'" and .direction == "in" and .l3 == "ipv4"
+        and .proto == "udp" and .src == "198.18.0.1" and .dst == "198.18.0.2" and .dport == 9999
+        and .len == 53 and .caplen == 53)) | length' "$tmp/$mode.out")
+    else
+      got=$(grep -cE "^[0-9:.]+ $inner In +.* IP 198\.18\.0\.1\.[0-9]+ > 198\.18\.0\.2\.9999: udp ttl 64, length 39 \(53 bytes\)$" "$tmp/$mode.out")
+    fi
+    lines=$(wc -l <"$tmp/$mode.out")
+    echo "$mode: pktdump $reported, $lines lines, $got of the datagrams sent"
+    [ "$reported" = "$N" ] && [ "$lines" = "$N" ] && [ "$got" = "$N" ] ||
+      { echo "FAIL: $mode: expected $N"; fail=1; }
+    continue
+  fi
   all=$(tcpdump -nr "$out" 2>/dev/null | wc -l)
   wanted=$(tcpdump -nr "$out" 'udp dst port 9999' 2>/dev/null | wc -l)
   other=$(tcpdump -nr "$out" 'udp port 7777' 2>/dev/null | wc -l)
