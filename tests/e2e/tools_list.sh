@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # tools_list.sh — `pktlua -t` lists every file of scripts/ once, as
 # "NAME  purpose" with the purpose of its "-- NAME.lua — purpose" header,
-# sorted; each tool's -h prints its usage and exits 0; `pktlua -t NAME`
+# sorted; each tool's -h prints its usage ("usage: pktlua -t NAME ...") and
+# examples, and exits 0; `pktlua -t NAME`
 # runs the embedded copy from any directory.
 set -u
 : "${PKTLUA:?}"
@@ -19,10 +20,12 @@ for f in scripts/*.lua; do
 		echo "FAIL: pktlua -t says '$line' for $name, header says '$purpose'"; fail=1
 	fi
 	head -1 "$f" | grep -qx '#!/usr/bin/env pktlua' || { echo "FAIL: $f lacks #!/usr/bin/env pktlua"; fail=1; }
-	# -h: the help, status 0 (parsed before anything loads)
-	out=$("$PKTLUA" -t "$name" -h 2>&1); rc=$?
-	[ $rc -eq 0 ] && printf '%s\n' "$out" | grep -q 'usage:' ||
-		{ echo "FAIL: pktlua -t $name -h: status $rc, no usage"; fail=1; }
+	# -h: the help, status 0 (parsed before anything loads), on stdout,
+	# starting with how to run the tool by name, with examples.
+	out=$("$PKTLUA" -t "$name" -h 2>/dev/null); rc=$?
+	[ $rc -eq 0 ] && case $out in "usage: pktlua -t $name "*) true ;; *) false ;; esac ||
+		{ echo "FAIL: pktlua -t $name -h: status $rc, does not start with 'usage: pktlua -t $name'"; fail=1; }
+	printf '%s\n' "$out" | grep -q '^examples:' || { echo "FAIL: pktlua -t $name -h: no examples"; fail=1; }
 	n=$((n + 1))
 done
 lines=$(printf '%s\n' "$list" | wc -l)
