@@ -63,7 +63,7 @@ wakeuptime|-p @PID 3|@WAKE
 profile|-F 99 -p @PID 3|@SPIN
 offcputime|-p @PID 3|@SLEEPS
 pktstat|samples/mixed.pcap 0 5|@
-pktdump|lo tcp -w $tmp/pd.pcap -c 6|$target serve 127.0.0.1 0 100 >$tmp/port 2>/dev/null & sleep 0.3; $target send 127.0.0.1 \$(cat $tmp/port) 1000 >/dev/null 2>&1; wait
+pktdump|lo tcp -c 6|$target serve 127.0.0.1 0 100 >$tmp/port 2>/dev/null & sleep 0.3; $target send 127.0.0.1 \$(cat $tmp/port) 1000 >/dev/null 2>&1; wait
 exporter|--once 2 -d net,bio|@
 EOF
 }
