@@ -549,7 +549,17 @@ static int bpf_load(lua_State *L)
 		free(v2msg);
 	}
 	if (err) {
-		lua_pushstring(L, msg ? msg : strerror(-err));
+		/* The script's line of this bpf.load, as luaL_error names it,
+		 * unless the message already names a line of the snippet or
+		 * file itself (a verifier rejection at script.lua:LINE). */
+		const char *m = msg ? msg : strerror(-err);
+		size_t flen = strlen(file);
+		if (!is_object && !strncmp(m, file, flen) && m[flen] == ':') {
+			lua_pushstring(L, m);
+		} else {
+			luaL_where(L, 1);
+			lua_pushfstring(L, "%sbpf.load: %s", lua_tostring(L, -1), m);
+		}
 		free(msg);
 		return lua_error(L);                       /* the guard closes the object */
 	}

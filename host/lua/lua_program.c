@@ -451,6 +451,13 @@ static int program_attach(lua_State *L)
 				lua_insert(L, -2);
 				lua_call(L, 1, 0);
 			}
+			/* prog_attach raised under this C function, so its message
+			 * has no position: the script's line of this p:attach(). */
+			if (lua_type(L, -1) == LUA_TSTRING) {
+				luaL_where(L, 1);                  /* ... err where */
+				lua_insert(L, -2);
+				lua_concat(L, 2);
+			}
 			return lua_error(L);
 		}
 		lua_rawseti(L, list + 1, (lua_Integer)luaL_len(L, list + 1) + 1); /* ... prog */

@@ -70,5 +70,21 @@ t.run {
                "#include <pktlua/bpf.h>\nSEC(\"xdp\") int x(struct xdp_md *c) { return 2; }")
     t.checkerr("tracepoint attach: capabilities were dropped", p.progs.count_openat.attach,
                p.progs.count_openat)
+
+    -- Called from the script, the errors name its line, as luaL_error's do.
+    local here = debug.getinfo(1, "S").short_src
+    local ok, err = pcall(function() bpf.load{ src = "int x;", name = "pl_caps_late" } end)
+    t.eq(err, here .. ":" .. (debug.getinfo(1, "l").currentline - 1) .. ": bpf.load: object "
+         .. "'pl_caps_late' cannot be loaded: capabilities were dropped (bpf.drop_caps() or "
+         .. "--drop-caps): load and attach everything before dropping them", "bpf.load's line")
+    ok, err = pcall(function() p:attach() end)
+    t.eq(err, here .. ":" .. (debug.getinfo(1, "l").currentline - 1) .. ": tracepoint attach: "
+         .. "capabilities were dropped (bpf.drop_caps() or --drop-caps): load and attach "
+         .. "everything before dropping them (program 'count_openat')", "p:attach()'s line")
+    ok, err = pcall(function() p.progs.count_openat:attach() end)
+    t.eq(err, here .. ":" .. (debug.getinfo(1, "l").currentline - 1) .. ": tracepoint attach: "
+         .. "capabilities were dropped (bpf.drop_caps() or --drop-caps): load and attach "
+         .. "everything before dropping them (program 'count_openat')", "prog:attach()'s line")
+    t.eq(ok, false, "refused")
   end,
 }
