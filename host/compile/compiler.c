@@ -90,7 +90,11 @@ static void put_c_string(FILE *f, const char *name)
 }
 
 #define MAX_TYPE_REFS 256
-#define TYPE_REF_SECTION ".pktlua.btf"
+/* A ".debug_" name: libbpf skips DWARF sections without a word, where an
+ * unknown data section would cost a "skipping unrecognized data section"
+ * line at -v for every object. Nothing strips the objects pktlua compiles,
+ * so the section stays as long as the BTF's DATASEC naming it. */
+#define TYPE_REF_SECTION ".debug_pktlua_btf"
 
 static bool is_ident_start(char c)
 {
