@@ -19,6 +19,8 @@
 #   SIG SIG SECS 'lua'  run L 'lua' in the background; SECS after it prints
 #                    "ready" on stderr (or starts, for a compile), send SIG
 #   pl ARGS          pktlua ARGS
+#   AS=USER before any of them: pktlua runs as USER (setpriv), holding no
+#                    capability, without the compile cache (root's)
 #
 #   bad_input.sh [REGEX]   only the cases whose name matches REGEX (the
 #                          .test files split the table in three, to run
@@ -36,7 +38,14 @@ export PKTLUA_VMLINUX=pruned
 trap 'umount "$top/full" 2>/dev/null; rm -rf "$top"' EXIT
 S=$src/samples/mixed.pcap
 
-pl() { timeout -k 2 60 "$PKTLUA" "$@"; }
+pl() {
+  if [ -n "${AS:-}" ]; then
+    timeout -k 2 60 setpriv --reuid="$(id -u "$AS")" --regid="$(id -g "$AS")" --clear-groups \
+      "$PKTLUA" --no-cache "$@"
+  else
+    timeout -k 2 60 "$PKTLUA" "$@"
+  fi
+}
 L() { printf '%b\n' "$1" >s.lua; shift; pl s.lua "$@"; }
 C() {
   printf 'local bpf = require "pktlua"\nlocal p = bpf.load [==[\n#include <pktlua/xdp.h>\n%s\n]==]\n%b\n' \
@@ -93,11 +102,21 @@ m_val_shape     | 1   | map 'h': value: field 'in'                              
 m_val_type      | 1   | map 'h': value: .*struct plbad_v                                | C "$MAP" 'p.maps.h[1] = "seven"'
 m_huge          | 1   | map 'big': failed to create                                     | C 'PKTLUA_HASH(big, __u32, __u64, 1 << 30); '"$XDP"
 # --- missing targets -----------------------------------------------------------
-t_tracepoint    | 1   | tracepoint.*nosuch.*(No such file|not found|does not exist)     | C 'SEC("tracepoint/nosuch/plbad") int plbad_x(void *c) { return 0; }' 'p:attach()'
+t_tracepoint    | 1   | ^pktlua: s.lua:6: tracepoint 'nosuch/plbad' does not exist \(program 'plbad_x'\)$ | C 'SEC("tracepoint/nosuch/plbad") int plbad_x(void *c) { return 0; }' 'p:attach()'
+t_tp_option     | 1   | ^pktlua: s.lua:6: tracepoint 'syscalls/plbad_nosuch' does not exist \(program 'plbad_x'\)$ | C 'SEC("tracepoint") int plbad_x(void *c) { return 0; }' 'p.progs.plbad_x:attach{tracepoint = "syscalls/plbad_nosuch"}'
+t_tp_btf        | 1   | ^pktlua: s.lua:2: bpf.load: program 'plbad_x' \(tp_btf/plbad_nosuch\): the kernel has no tracepoint 'plbad_nosuch' | C 'SEC("tp_btf/plbad_nosuch") int plbad_x(void *c) { return 0; }' 'p:attach()'
+t_raw_tp        | 1   | ^pktlua: s.lua:6: raw_tp 'plbad_nosuch': no such raw tracepoint \(program 'plbad_x'\)$ | C 'SEC("raw_tp/plbad_nosuch") int plbad_x(void *c) { return 0; }' 'p:attach()'
+t_rollback      | 0   | ^s.lua:6: tracepoint 'nosuch/plbad' does not exist \(program 'plbad_b'\) \| left 0 \| control 1$ | C 'SEC("tracepoint/syscalls/sys_enter_getppid") int plbad_a(void *c) { return 0; } SEC("tracepoint/nosuch/plbad") int plbad_b(void *c) { return 0; }' 'local function n() local f = io.popen("bpftool perf list"); local s = f:read("a"); f:close(); local c = 0; for _ in s:gmatch("pid " .. bpf.pid() .. " ") do c = c + 1 end; return c end; local ok, e = pcall(function() p:attach() end); local left = n(); p.progs.plbad_a:attach(); print(e .. " | left " .. left .. " | control " .. n())'
 t_binary        | 1   | /nonexistent/plbad.*(No such file|not found)                    | C 'SEC("uprobe") int plbad_x(void *c) { return 0; }' 'p.progs.plbad_x:attach{binary = "/nonexistent/plbad", symbol = "main"}'
 t_symbol        | 1   | plbad_no_such_symbol                                            | C 'SEC("uprobe") int plbad_x(void *c) { return 0; }' 'p.progs.plbad_x:attach{binary = "/bin/true", symbol = "plbad_no_such_symbol"}'
-t_iface         | 1   | plbad0.*no such (interface|device)                              | C "$XDP" 'p.progs.plbad_x:attach{iface = "plbad0"}'
+t_iface         | 1   | ^pktlua: s.lua:6: xdp attach to 'plbad0': no such interface \(program 'plbad_x'\)$ | C "$XDP" 'p.progs.plbad_x:attach{iface = "plbad0"}'
+t_iface_all     | 1   | ^pktlua: s.lua:6: xdp attach to 'plbad0': no such interface \(program 'plbad_x'\)$ | C "$XDP" 'p:attach{iface = "plbad0"}'
+t_iface_tc      | 1   | ^pktlua: s.lua:6: tc attach to 'plbad0': no such interface \(program 'plbad_c'\)$ | C 'SEC("tc") int plbad_c(struct __sk_buff *c) { return 0; }' 'p:attach{iface = "plbad0"}'
 t_cgroup        | 1   | /sys/fs/cgroup/plbad_none                                       | C 'SEC("cgroup_skb/ingress") int plbad_x(void *c) { return 1; }' 'p.progs.plbad_x:attach{cgroup = "/sys/fs/cgroup/plbad_none"}'
+# --- no privileges: a user holding no capability ---------------------------------------
+n_xdp           | 1   | ^pktlua: s.lua:2: bpf.load: program 'plbad_x' \(xdp\): loading it needs CAP_BPF and CAP_NET_ADMIN \(held: none\)$ | chmod 711 "$top"; AS=nobody C "$XDP" 'p.progs.plbad_x:attach{iface = "lo"}'
+n_tracepoint    | 1   | ^pktlua: s.lua:2: bpf.load: program 'plbad_t' \(tracepoint/syscalls/sys_enter_getppid\): loading it needs CAP_BPF and CAP_PERFMON \(held: none\)$ | chmod 711 "$top"; AS=nobody C "$TP" 'p:attach()'
+n_filter        | 1   | ^pktlua: filter 'udp': program '[a-z_]+' \(syscall\): loading it needs CAP_BPF \(held: none\)$ | chmod 711 "$top"; AS=nobody pl --filter udp --pcap "$S"
 # --- attach and detach twice, use after close -----------------------------------------
 a_twice         | 1   | xdp attach to 'plbd[0-9]+': the interface already has an XDP program | ip link add plbd$$ type veth peer name plbe$$ && IFACE=plbd$$ C "$XDP" 'local i = os.getenv("IFACE"); p.progs.plbad_x:attach{iface = i}; p.progs.plbad_x:attach{iface = i}'; rc=$?; ip link del plbd$$; exit $rc
 a_detach_twice  | 0   | ^detached twice$                                                | C "$TP" 'local l = p.progs.plbad_t:attach(); l:detach(); l:detach(); print("detached twice")'
