@@ -2,13 +2,13 @@
  * file, through libelf. */
 #include "symbols/elf_syms.h"
 
+#include "symbols/elf_file.h"
+
 #include <errno.h>
-#include <fcntl.h>
 #include <gelf.h>
 #include <libelf.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 /* A function without a size extends to the next symbol, but not past this:
  * the last symbol of a file must not claim the rest of the address space. */
@@ -171,21 +171,21 @@ static int read_symbols(struct pl_elf_syms *es, Elf *e, Elf_Scn *scn, const GElf
 	return err;
 }
 
+static int take_build_id(const char *desc, size_t len, void *arg)
+{
+	struct pl_elf_syms *es = arg;
+
+	if (len == 0 || len > MAX_BUILD_ID)
+		return 0;
+	memcpy(es->build_id, desc, len);
+	es->build_id_len = len;
+	return 1;
+}
+
 static void read_build_id(struct pl_elf_syms *es, Elf_Scn *scn)
 {
-	Elf_Data *d = elf_getdata(scn, NULL);
-	size_t off = 0, name_off, desc_off;
-	GElf_Nhdr nh;
-
-	while (d && es->build_id_len == 0 &&
-	       (off = gelf_getnote(d, off, &nh, &name_off, &desc_off)) > 0) {
-		if (nh.n_type == NT_GNU_BUILD_ID && nh.n_namesz == 4 &&
-		    !memcmp((const char *)d->d_buf + name_off, "GNU", 4) &&
-		    nh.n_descsz > 0 && nh.n_descsz <= MAX_BUILD_ID) {
-			memcpy(es->build_id, (const char *)d->d_buf + desc_off, nh.n_descsz);
-			es->build_id_len = nh.n_descsz;
-		}
-	}
+	if (!es->build_id_len)
+		pl_elf_file__each_note(scn, "GNU", NT_GNU_BUILD_ID, take_build_id, es);
 }
 
 static int read_debuglink(struct pl_elf_syms *es, Elf_Scn *scn)
@@ -202,8 +202,9 @@ static int read_debuglink(struct pl_elf_syms *es, Elf_Scn *scn)
 	return es->debuglink ? 0 : -ENOMEM;
 }
 
-static int parse_elf(Elf *e, struct pl_elf_syms **out)
+static int parse_elf(Elf *e, void *res)
 {
+	struct pl_elf_syms **out = res;
 	struct pl_elf_syms *es = calloc(1, sizeof(*es));
 	struct names names = { 0 };
 	GElf_Ehdr eh;
@@ -284,52 +285,16 @@ out:
 	return err;
 }
 
-static void init_libelf(void)
-{
-	static bool done;
-
-	if (!done) {
-		elf_version(EV_CURRENT);
-		done = true;
-	}
-}
-
 int pl_elf_syms__parse(const void *buf, size_t len, struct pl_elf_syms **out)
 {
-	Elf *e;
-	int err;
-
 	*out = NULL;
-	init_libelf();
-	/* libelf reads the image in place (ELF_C_READ_MMAP semantics) and
-	 * copies what it must convert: it does not write to it. */
-	e = elf_memory((char *)buf, len);
-	if (!e)
-		return -ENOEXEC;
-	err = parse_elf(e, out);
-	elf_end(e);
-	return err;
+	return pl_elf_file__parse(buf, len, parse_elf, out);
 }
 
 int pl_elf_syms__open(const char *path, struct pl_elf_syms **out)
 {
-	int fd, err;
-	Elf *e;
-
 	*out = NULL;
-	init_libelf();
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	e = elf_begin(fd, ELF_C_READ_MMAP, NULL);
-	if (!e) {
-		close(fd);
-		return -ENOEXEC;
-	}
-	err = parse_elf(e, out);
-	elf_end(e);
-	close(fd);
-	return err;
+	return pl_elf_file__open(path, parse_elf, out);
 }
 
 void pl_elf_syms__free(struct pl_elf_syms *es)

@@ -1,13 +1,13 @@
 /* usdt_notes.c — .note.stapsdt, through libelf. */
 #include "symbols/usdt_notes.h"
 
+#include "symbols/elf_file.h"
+
 #include <errno.h>
-#include <fcntl.h>
 #include <gelf.h>
 #include <libelf.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #define NT_STAPSDT 3
 
@@ -79,8 +79,21 @@ static int add_note(struct pl_usdt_notes *un, const char *desc, size_t len, size
 	return 0;
 }
 
-static int parse_elf(Elf *e, struct pl_usdt_notes **out)
+struct note_ctx {
+	struct pl_usdt_notes *un;
+	size_t addr_size;
+};
+
+static int take_note(const char *desc, size_t len, void *arg)
 {
+	struct note_ctx *c = arg;
+
+	return add_note(c->un, desc, len, c->addr_size);
+}
+
+static int parse_elf(Elf *e, void *res)
+{
+	struct pl_usdt_notes **out = res;
 	struct pl_usdt_notes *un = calloc(1, sizeof(*un));
 	size_t shstrndx;
 	Elf_Scn *scn = NULL;
@@ -101,15 +114,8 @@ static int parse_elf(Elf *e, struct pl_usdt_notes **out)
 		const char *nm = elf_strptr(e, shstrndx, sh.sh_name);
 		if (!nm || strcmp(nm, ".note.stapsdt"))
 			continue;
-		Elf_Data *d = elf_getdata(scn, NULL);
-		size_t off = 0, name_off, desc_off;
-		GElf_Nhdr nh;
-		while (!err && d && (off = gelf_getnote(d, off, &nh, &name_off, &desc_off)) > 0) {
-			if (nh.n_type != NT_STAPSDT || nh.n_namesz != 8 ||
-			    memcmp((const char *)d->d_buf + name_off, "stapsdt", 8))
-				continue;
-			err = add_note(un, (const char *)d->d_buf + desc_off, nh.n_descsz, addr_size);
-		}
+		struct note_ctx c = { .un = un, .addr_size = addr_size };
+		err = pl_elf_file__each_note(scn, "stapsdt", NT_STAPSDT, take_note, &c);
 	}
 	if (err) {
 		pl_usdt_notes__free(un);
@@ -121,38 +127,14 @@ static int parse_elf(Elf *e, struct pl_usdt_notes **out)
 
 int pl_usdt_notes__parse(const void *buf, size_t len, struct pl_usdt_notes **out)
 {
-	Elf *e;
-	int err;
-
 	*out = NULL;
-	elf_version(EV_CURRENT);
-	e = elf_memory((char *)buf, len);   /* read in place, never written */
-	if (!e)
-		return -ENOEXEC;
-	err = parse_elf(e, out);
-	elf_end(e);
-	return err;
+	return pl_elf_file__parse(buf, len, parse_elf, out);
 }
 
 int pl_usdt_notes__open(const char *path, struct pl_usdt_notes **out)
 {
-	int fd, err;
-	Elf *e;
-
 	*out = NULL;
-	elf_version(EV_CURRENT);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	e = elf_begin(fd, ELF_C_READ_MMAP, NULL);
-	if (!e) {
-		close(fd);
-		return -ENOEXEC;
-	}
-	err = parse_elf(e, out);
-	elf_end(e);
-	close(fd);
-	return err;
+	return pl_elf_file__open(path, parse_elf, out);
 }
 
 size_t pl_usdt_notes__count(const struct pl_usdt_notes *un)
