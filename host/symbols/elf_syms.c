@@ -3,6 +3,7 @@
 #include "symbols/elf_syms.h"
 
 #include "symbols/elf_file.h"
+#include "symbols/names.h"
 
 #include <errno.h>
 #include <gelf.h>
@@ -35,31 +36,6 @@ struct pl_elf_syms {
 	char *debuglink;
 	bool dyn, symtab;
 };
-
-struct names {
-	char *p;
-	size_t len, cap;
-};
-
-static int names_add(struct names *b, const char *s, size_t *off)
-{
-	size_t n = strlen(s);
-
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap * 2 : 16384;
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		char *p = realloc(b->p, cap);
-		if (!p)
-			return -ENOMEM;
-		b->p = p;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, s, n + 1);
-	*off = b->len;
-	b->len += n + 1;
-	return 0;
-}
 
 static int cmp_sym(const void *a, const void *b)
 {
@@ -131,7 +107,7 @@ static int add_arena(struct pl_elf_syms *es, char *arena)
 
 /* VERSYM: the .gnu.version entries of .dynsym (NULL for .symtab, or none). */
 static int read_symbols(struct pl_elf_syms *es, Elf *e, Elf_Scn *scn, const GElf_Shdr *sh,
-			Elf_Data *versym, struct names *names)
+			Elf_Data *versym, struct pl_names *names)
 {
 	Elf_Data *d = elf_getdata(scn, NULL);
 	size_t count;
@@ -164,7 +140,7 @@ static int read_symbols(struct pl_elf_syms *es, Elf *e, Elf_Scn *scn, const GElf
 				   (vs & 0x8000)),          /* VERSYM_HIDDEN */
 			.ifunc = type == STT_GNU_IFUNC,
 		};
-		err = names_add(names, name, &off);
+		err = pl_names__add(names, name, strlen(name), &off);
 		if (!err)
 			err = push_sym(es, sym.st_value, sym.st_size, off, &kind);
 	}
@@ -206,7 +182,7 @@ static int parse_elf(Elf *e, void *res)
 {
 	struct pl_elf_syms **out = res;
 	struct pl_elf_syms *es = calloc(1, sizeof(*es));
-	struct names names = { 0 };
+	struct pl_names names = { 0 };
 	GElf_Ehdr eh;
 	size_t phnum = 0, shstrndx = 0;
 	Elf_Scn *scn = NULL;
@@ -393,13 +369,14 @@ const char *pl_elf_syms__debuglink(const struct pl_elf_syms *es)
 
 int pl_elf_syms__merge(struct pl_elf_syms *es, const struct pl_elf_syms *debug)
 {
-	struct names names = { 0 };
+	struct pl_names names = { 0 };
 	size_t first = es->n;
 	int err = 0;
 
 	for (size_t i = 0; i < debug->n && !err; i++) {
 		size_t off;
-		err = names_add(&names, debug->syms[i].pub.name, &off);
+		err = pl_names__add(&names, debug->syms[i].pub.name,
+				    strlen(debug->syms[i].pub.name), &off);
 		if (!err)
 			err = push_sym(es, debug->syms[i].pub.addr, debug->syms[i].pub.size, off,
 				       &debug->syms[i]);

@@ -2,6 +2,7 @@
 #include "symbols/kallsyms.h"
 
 #include "base/log.h"
+#include "symbols/names.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -53,30 +54,18 @@ static int cmp_entry(const void *a, const void *b)
 	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
-struct buf {
-	char *p;
-	size_t len, cap;
-};
-
-static int buf_add(struct buf *b, const char *s, size_t n, uint32_t *off)
+/* The arena's offsets are 32-bit (struct entry). */
+static int buf_add(struct pl_names *b, const char *s, size_t n, uint32_t *off)
 {
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap * 2 : 1 << 20;
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		char *p = realloc(b->p, cap);
-		if (!p)
-			return -ENOMEM;
-		b->p = p;
-		b->cap = cap;
-	}
+	size_t o;
+	int err;
+
 	if (b->len + n + 1 > UINT32_MAX)
 		return -E2BIG;
-	memcpy(b->p + b->len, s, n);
-	b->p[b->len + n] = '\0';
-	*off = (uint32_t)b->len;
-	b->len += n + 1;
-	return 0;
+	err = pl_names__add(b, s, n, &o);
+	if (!err)
+		*off = (uint32_t)o;
+	return err;
 }
 
 static int hexval(char c)
@@ -92,7 +81,7 @@ struct pl_ksyms *pl_ksyms__parse(const char *text, size_t len)
 	struct pl_ksyms *ks = calloc(1, sizeof(*ks));
 	struct entry *ents = NULL;
 	size_t n = 0, cap = 0;
-	struct buf arena = { 0 };
+	struct pl_names arena = { .first = 1 << 20 };
 	uint32_t last_mod = 0, dummy;
 	const char *p = text, *end = text + len;
 	bool any_nonzero = false;
