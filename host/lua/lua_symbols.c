@@ -262,23 +262,6 @@ static int read_stack(lua_State *L, struct state *st, int idx, lua_Integer id)
 	return n;
 }
 
-static int sym_addrs(lua_State *L)
-{
-	struct state *st = get_state(L);
-	int n = read_stack(L, st, 1, luaL_checkinteger(L, 2));
-
-	if (n < 0) {
-		lua_pushnil(L);
-		return 1;
-	}
-	lua_createtable(L, n, 0);
-	for (int i = 0; i < n; i++) {
-		lua_pushinteger(L, (lua_Integer)st->vbuf[i]);
-		lua_rawseti(L, -2, i + 1);
-	}
-	return 1;
-}
-
 static void push_frame(lua_State *L, uint64_t addr, const char *name, uint64_t off,
 		       const char *module)
 {
@@ -299,47 +282,59 @@ static void push_frame(lua_State *L, uint64_t addr, const char *name, uint64_t o
 	}
 }
 
-static int sym_kframes(lua_State *L)
+enum frames { ADDRS, KFRAMES, UFRAMES };
+
+/* The stack at argument 2 in the stack-trace map at argument 1, as a
+ * sequence: addresses, or frames resolved in the kernel or in process PID
+ * (0: none). nil when the map has no such stack. */
+static int push_stack(lua_State *L, enum frames how, pid_t pid)
 {
 	struct state *st = get_state(L);
-	int n = read_stack(L, st, 1, luaL_checkinteger(L, 2));
 
+	if (how == UFRAMES)
+		drain_exits(L, st, 1);
+	int n = read_stack(L, st, 1, luaL_checkinteger(L, 2));
 	if (n < 0) {
 		lua_pushnil(L);
 		return 1;
 	}
 	lua_createtable(L, n, 0);
 	for (int i = 0; i < n; i++) {
-		uint64_t off = 0;
-		const struct pl_ksym *s = find_ksym(st->vbuf[i], &off);
-		push_frame(L, st->vbuf[i], s ? s->name : NULL, off, s ? s->module : NULL);
+		uint64_t addr = st->vbuf[i], off = 0;
+		const struct pl_ksym *ks;
+		struct pl_usym u;
+
+		if (how == ADDRS) {
+			lua_pushinteger(L, (lua_Integer)addr);
+		} else if (how == KFRAMES) {
+			ks = find_ksym(addr, &off);
+			push_frame(L, addr, ks ? ks->name : NULL, off, ks ? ks->module : NULL);
+		} else if (pid && !resolve_user(st, pid, addr, &u)) {
+			push_frame(L, addr, u.name, u.offset, u.module);
+		} else {
+			push_frame(L, addr, NULL, 0, NULL);
+		}
 		lua_rawseti(L, -2, i + 1);
 	}
 	return 1;
 }
 
+static int sym_addrs(lua_State *L)
+{
+	return push_stack(L, ADDRS, 0);
+}
+
+static int sym_kframes(lua_State *L)
+{
+	return push_stack(L, KFRAMES, 0);
+}
+
 static int sym_uframes(lua_State *L)
 {
-	struct state *st = get_state(L);
 	lua_Integer pid = luaL_checkinteger(L, 3);
 
 	luaL_argcheck(L, pid >= 0 && pid <= INT32_MAX, 3, "a process id");
-	drain_exits(L, st, 1);
-	int n = read_stack(L, st, 1, luaL_checkinteger(L, 2));
-	if (n < 0) {
-		lua_pushnil(L);
-		return 1;
-	}
-	lua_createtable(L, n, 0);
-	for (int i = 0; i < n; i++) {
-		struct pl_usym u;
-		if (pid && !resolve_user(st, (pid_t)pid, st->vbuf[i], &u))
-			push_frame(L, st->vbuf[i], u.name, u.offset, u.module);
-		else
-			push_frame(L, st->vbuf[i], NULL, 0, NULL);
-		lua_rawseti(L, -2, i + 1);
-	}
-	return 1;
+	return push_stack(L, UFRAMES, (pid_t)pid);
 }
 
 static int sym_snapshot(lua_State *L)
