@@ -210,6 +210,32 @@ static __always_inline long pktlua__tcpdump_untag_xdp(struct xdp_md *ctx,
 				  pktlua__tcpdump_clamp(n - 12, PKTLUA_TCPDUMP_MAX - 12));
 }
 
+/* The end of both macros, once the expression has run: R (its result,
+ * an lvalue) > 0 is a match. What it keeps of the SEEN bytes goes into the
+ * slot S (an lvalue: taken now if there is none yet) by COPY(CTX, S, N) —
+ * unless the HAVE bytes already there are enough — and is sent to RING as
+ * seen on IFINDEX in direction DIR. R < 0 (now or before) counts a lost
+ * record. The value: 1 sent, 0 not matched, -1 lost. */
+#define pktlua__tcpdump_finish(r, s, have, copy, ctx, ring, seen, snaplen, ifindex, dir) \
+	({                                                                              \
+		int ret__ = 0;                                                          \
+		if ((r) > 0) {                                                          \
+			__u32 cap__ = pktlua__tcpdump_caplen((seen), (snaplen), (r));   \
+			if (!(s) && !((s) = pktlua__tcpdump_slot()))                    \
+				(r) = -1;                                               \
+			else if (cap__ > (have) && copy((ctx), (s), cap__))             \
+				(r) = -1;                                               \
+			else                                                            \
+				ret__ = pktlua__tcpdump_send((ring), (s), (seen), cap__, \
+							     (ifindex), (dir));         \
+		}                                                                       \
+		if ((r) < 0) {                                                          \
+			pktlua__count_lost((ring));                                     \
+			ret__ = -1;                                                     \
+		}                                                                       \
+		ret__;                                                                  \
+	})
+
 /* Why macros: FILTER names two generated functions (FILTER__live on packet
  * pointers, FILTER__livebuf on a copy), and BPF C has no function pointers
  * to pass them as.
@@ -228,7 +254,7 @@ static __always_inline long pktlua__tcpdump_untag_xdp(struct xdp_md *ctx,
 		__u32 len_ = sk_->len, seen_ = len_ + (sk_->vlan_present ? 4 : 0);      \
 		__u32 have_ = 0;           /* frame bytes in the slot, tag included */  \
 		void *d_ = (void *)(long)sk_->data, *de_ = (void *)(long)sk_->data_end; \
-		int r_, ret_ = 0;                                                       \
+		int r_;                                                                 \
 		if (anc_.pkttype == 5 /* PACKET_LOOPBACK */) {                          \
 			r_ = 0;                 /* the packet socket skips these */     \
 		} else if (len_ <= 0xffff && d_ + len_ <= de_) {                        \
@@ -245,21 +271,8 @@ static __always_inline long pktlua__tcpdump_untag_xdp(struct xdp_md *ctx,
 		} else {                                                                \
 			r_ = -1;                                                        \
 		}                                                                       \
-		if (r_ > 0) {                                                           \
-			__u32 cap_ = pktlua__tcpdump_caplen(seen_, (snaplen), r_);      \
-			if (!s_ && !(s_ = pktlua__tcpdump_slot()))                      \
-				r_ = -1;                                                \
-			else if (cap_ > have_ && pktlua__tcpdump_copy_skb(sk_, s_, cap_)) \
-				r_ = -1;                                                \
-			else                                                            \
-				ret_ = pktlua__tcpdump_send((ring), s_, seen_, cap_,    \
-							    sk_->ifindex, (dir));       \
-		}                                                                       \
-		if (r_ < 0) {                                                           \
-			pktlua__count_lost(ring);                                       \
-			ret_ = -1;                                                      \
-		}                                                                       \
-		ret_;                                                                   \
+		pktlua__tcpdump_finish(r_, s_, have_, pktlua__tcpdump_copy_skb, sk_,    \
+				       (ring), seen_, (snaplen), sk_->ifindex, (dir));  \
 	})
 
 /* XDP: the frame as the driver hands it over. An outer 802.1Q or 802.1ad
@@ -275,7 +288,7 @@ static __always_inline long pktlua__tcpdump_untag_xdp(struct xdp_md *ctx,
 		__u32 len_ = (__u32)bpf_xdp_get_buff_len(x_), have_ = 0;                \
 		unsigned char *d_ = (void *)(long)x_->data;                             \
 		void *de_ = (void *)(long)x_->data_end;                                 \
-		int r_, ret_ = 0, tagged_ = 0;                                          \
+		int r_, tagged_ = 0;                                                    \
 		if (len_ >= 18 && (void *)(d_ + 16) <= de_ &&                           \
 		    ((d_[12] == 0x81 && d_[13] == 0x00) || (d_[12] == 0x88 && d_[13] == 0xa8))) { \
 			tagged_ = 1;                                                    \
@@ -299,22 +312,9 @@ static __always_inline long pktlua__tcpdump_untag_xdp(struct xdp_md *ctx,
 		} else {                                                                \
 			r_ = -1;                                                        \
 		}                                                                       \
-		if (r_ > 0) {                                                           \
-			__u32 cap_ = pktlua__tcpdump_caplen(len_, (snaplen), r_);       \
-			if (!s_ && !(s_ = pktlua__tcpdump_slot()))                      \
-				r_ = -1;                                                \
-			else if (cap_ > have_ && pktlua__tcpdump_copy_xdp(x_, s_, cap_)) \
-				r_ = -1;                                                \
-			else                                                            \
-				ret_ = pktlua__tcpdump_send((ring), s_, len_, cap_,     \
-							    x_->ingress_ifindex,        \
-							    PKTLUA_TCPDUMP_IN);         \
-		}                                                                       \
-		if (r_ < 0) {                                                           \
-			pktlua__count_lost(ring);                                       \
-			ret_ = -1;                                                      \
-		}                                                                       \
-		ret_;                                                                   \
+		pktlua__tcpdump_finish(r_, s_, have_, pktlua__tcpdump_copy_xdp, x_,     \
+				       (ring), len_, (snaplen), x_->ingress_ifindex,    \
+				       PKTLUA_TCPDUMP_IN);                              \
 	})
 
 #endif
