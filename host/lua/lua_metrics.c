@@ -252,90 +252,106 @@ static int call_decoder(void *ctx, enum pl_mfield_kind kind, const void *field, 
 	return s ? 0 : -EINVAL;
 }
 
-/* pktlua's own metrics that need the run's Programs. */
-static void write_lost(lua_State *L, struct pl_mbuf *out, struct pl_series_set *set)
+/* pktlua's own metrics that need the run's Programs: FN for each open one. */
+static void each_program(lua_State *L, void (*fn)(lua_State *L, struct pl_lua_program *p,
+						  void *arg), void *arg)
 {
-	struct pl_mbuf labels = { 0 };
-
-	pl_series_set__begin(set, 0);
 	if (lua_getfield(L, LUA_REGISTRYINDEX, PL_PROGRAMS_KEY) == LUA_TTABLE) { /* programs */
 		lua_pushnil(L);
 		while (lua_next(L, -2)) {                  /* programs P true */
 			struct pl_lua_program *p = lua_touserdata(L, -2);
-			struct bpf_map *map;
 			lua_pop(L, 1);
-			if (!p || !p->obj)
-				continue;
-			bpf_object__for_each_map(map, p->obj) {
-				enum bpf_map_type t = bpf_map__type(map);
-				if (t != BPF_MAP_TYPE_RINGBUF && t != BPF_MAP_TYPE_PERF_EVENT_ARRAY)
-					continue;
-				pl_mbuf__reset(&labels);
-				pl_expo__label(&labels, "program", p->name, strlen(p->name));
-				pl_expo__label(&labels, "map", bpf_map__name(map),
-					       strlen(bpf_map__name(map)));
-				struct pl_series *se = labels.failed ? NULL
-					: pl_series_set__get(set, labels.data, labels.len);
-				if (se)
-					se->value = pl_mval__add(se->value, (struct pl_mval){
-						.kind = PL_MVAL_U64,
-						.u = pl_lua_events_lost(L, p, map) });
-			}
+			if (p && p->obj)
+				fn(L, p, arg);
 		}
 	}
 	lua_pop(L, 1);
+}
+
+struct lost_ctx {
+	struct pl_series_set *set;
+	struct pl_mbuf labels;
+};
+
+static void add_lost(lua_State *L, struct pl_lua_program *p, void *arg)
+{
+	struct lost_ctx *c = arg;
+	struct bpf_map *map;
+
+	bpf_object__for_each_map(map, p->obj) {
+		enum bpf_map_type t = bpf_map__type(map);
+		if (t != BPF_MAP_TYPE_RINGBUF && t != BPF_MAP_TYPE_PERF_EVENT_ARRAY)
+			continue;
+		pl_mbuf__reset(&c->labels);
+		pl_expo__label(&c->labels, "program", p->name, strlen(p->name));
+		pl_expo__label(&c->labels, "map", bpf_map__name(map), strlen(bpf_map__name(map)));
+		struct pl_series *se = c->labels.failed ? NULL
+			: pl_series_set__get(c->set, c->labels.data, c->labels.len);
+		if (se)
+			se->value = pl_mval__add(se->value, (struct pl_mval){
+				.kind = PL_MVAL_U64,
+				.u = pl_lua_events_lost(L, p, map) });
+	}
+}
+
+static void write_lost(lua_State *L, struct pl_mbuf *out, struct pl_series_set *set)
+{
+	struct lost_ctx c = { .set = set };
+
+	pl_series_set__begin(set, 0);
+	each_program(L, add_lost, &c);
 	for (uint32_t i = 0; i < set->count; i++)
 		pl_expo__sample(out, "pktlua_events_lost_total",
 				pl_series_set__labels(set, &set->series[i]),
 				set->series[i].labels_len, set->series[i].value);
-	pl_mbuf__free(&labels);
+	pl_mbuf__free(&c.labels);
+}
+
+struct stats_ctx {
+	struct pl_mbuf runs, secs, labels;
+};
+
+static void add_prog_stats(lua_State *L, struct pl_lua_program *p, void *arg)
+{
+	struct stats_ctx *c = arg;
+	struct bpf_program *prog;
+
+	(void)L;
+	bpf_object__for_each_program(prog, p->obj) {
+		struct bpf_prog_info info;
+		__u32 len = sizeof(info);
+		int fd = bpf_program__fd(prog);
+		memset(&info, 0, sizeof(info));
+		if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len))
+			continue;
+		pl_mbuf__reset(&c->labels);
+		pl_expo__label(&c->labels, "program", p->name, strlen(p->name));
+		pl_expo__label(&c->labels, "prog", bpf_program__name(prog),
+			       strlen(bpf_program__name(prog)));
+		pl_expo__sample(&c->runs, "pktlua_prog_run_total", c->labels.data, c->labels.len,
+				(struct pl_mval){ .kind = PL_MVAL_U64, .u = info.run_cnt });
+		pl_expo__sample(&c->secs, "pktlua_prog_run_seconds_total", c->labels.data,
+				c->labels.len, (struct pl_mval){ .kind = PL_MVAL_F64,
+								 .f = info.run_time_ns / 1e9 });
+	}
 }
 
 static void write_prog_stats(lua_State *L, struct pl_mbuf *out, enum pl_expo_format fmt)
 {
-	struct pl_mbuf runs = { 0 }, secs = { 0 }, labels = { 0 };
+	struct stats_ctx c = { 0 };
 
-	if (lua_getfield(L, LUA_REGISTRYINDEX, PL_PROGRAMS_KEY) == LUA_TTABLE) {
-		lua_pushnil(L);
-		while (lua_next(L, -2)) {                  /* programs P true */
-			struct pl_lua_program *p = lua_touserdata(L, -2);
-			struct bpf_program *prog;
-			lua_pop(L, 1);
-			if (!p || !p->obj)
-				continue;
-			bpf_object__for_each_program(prog, p->obj) {
-				struct bpf_prog_info info;
-				__u32 len = sizeof(info);
-				int fd = bpf_program__fd(prog);
-				memset(&info, 0, sizeof(info));
-				if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len))
-					continue;
-				pl_mbuf__reset(&labels);
-				pl_expo__label(&labels, "program", p->name, strlen(p->name));
-				pl_expo__label(&labels, "prog", bpf_program__name(prog),
-					       strlen(bpf_program__name(prog)));
-				pl_expo__sample(&runs, "pktlua_prog_run_total", labels.data,
-						labels.len, (struct pl_mval){ .kind = PL_MVAL_U64,
-									      .u = info.run_cnt });
-				pl_expo__sample(&secs, "pktlua_prog_run_seconds_total", labels.data,
-						labels.len, (struct pl_mval){
-							.kind = PL_MVAL_F64,
-							.f = info.run_time_ns / 1e9 });
-			}
-		}
-	}
-	lua_pop(L, 1);
+	each_program(L, add_prog_stats, &c);
 	pl_expo__family(out, fmt, "pktlua_prog_run_total",
 			"Runs of each BPF program (kernel.bpf_stats_enabled, on while pktlua serves).",
 			PL_METRIC_COUNTER);
-	pl_mbuf__add(out, runs.data, runs.len);
+	pl_mbuf__add(out, c.runs.data, c.runs.len);
 	pl_expo__family(out, fmt, "pktlua_prog_run_seconds_total",
 			"Time each BPF program ran, in seconds (kernel.bpf_stats_enabled).",
 			PL_METRIC_COUNTER);
-	pl_mbuf__add(out, secs.data, secs.len);
-	pl_mbuf__free(&runs);
-	pl_mbuf__free(&secs);
-	pl_mbuf__free(&labels);
+	pl_mbuf__add(out, c.secs.data, c.secs.len);
+	pl_mbuf__free(&c.runs);
+	pl_mbuf__free(&c.secs);
+	pl_mbuf__free(&c.labels);
 }
 
 static int write_own(void *ctx, enum pl_expo_format fmt, struct pl_mbuf *out,
