@@ -206,18 +206,9 @@ static void push_field(lua_State *L, enum pl_mfield_kind kind, const void *p, ui
 	case PL_MFIELD_BOOL:
 		lua_pushboolean(L, pl_mfield__u64(p, size, 0, 0, false) != 0);
 		break;
-	case PL_MFIELD_FLOAT: {
-		double d;
-		if (size == 4) {
-			float fl;
-			memcpy(&fl, p, 4);
-			d = fl;
-		} else {
-			memcpy(&d, p, 8);
-		}
-		lua_pushnumber(L, d);
+	case PL_MFIELD_FLOAT:
+		lua_pushnumber(L, pl_mfield__f64(p, size));
 		break;
-	}
 	case PL_MFIELD_CHARS:
 		lua_pushlstring(L, p, strnlen(p, size));
 		break;

@@ -109,6 +109,19 @@ static void cache_put(struct name_cache *c, int64_t key, const char *name)
 
 __extension__ typedef unsigned __int128 u128;
 
+double pl_mfield__f64(const void *field, uint32_t size)
+{
+	double d;
+
+	if (size == 4) {
+		float f;
+		memcpy(&f, field, 4);
+		return f;
+	}
+	memcpy(&d, field, sizeof(d));
+	return d;
+}
+
 uint64_t pl_mfield__u64(const void *field, uint32_t size, uint8_t bit_offset, uint8_t bit_size,
 			bool is_signed)
 {
@@ -203,18 +216,9 @@ void pl_mfield__text(enum pl_mfield_kind kind, const void *field, uint32_t size,
 	case PL_MFIELD_BOOL:
 		pl_mbuf__puts(out, pl_mfield__u64(field, size, 0, 0, false) ? "true" : "false");
 		break;
-	case PL_MFIELD_FLOAT: {
-		double d;
-		if (size == 4) {
-			float f;
-			memcpy(&f, field, 4);
-			d = f;
-		} else {
-			memcpy(&d, field, sizeof(d));
-		}
-		pl_expo__double(out, d);
+	case PL_MFIELD_FLOAT:
+		pl_expo__double(out, pl_mfield__f64(field, size));
 		break;
-	}
 	case PL_MFIELD_CHARS:
 		pl_mbuf__add(out, field, strnlen(field, size));
 		break;

@@ -64,5 +64,7 @@ void pl_mfield__text(enum pl_mfield_kind kind, const void *field, uint32_t size,
  * BIT_OFFSET), sign-extended when SIGNED. */
 uint64_t pl_mfield__u64(const void *field, uint32_t size, uint8_t bit_offset, uint8_t bit_size,
 			bool is_signed);
+/* A floating-point field: a float (SIZE 4) or a double (8). */
+double pl_mfield__f64(const void *field, uint32_t size);
 
 #endif

@@ -588,15 +588,7 @@ static struct pl_mval read_value(const struct pl_msource *s, const char *v)
 	for (int cpu = 0; v && cpu < s->ncpus; cpu++) {   /* V NULL: zero */
 		const char *p = v + (size_t)cpu * s->stride + s->value.offset;
 		if (sum.kind == PL_MVAL_F64) {
-			if (s->value.size == 4) {
-				float f;
-				memcpy(&f, p, 4);
-				sum.f += f;
-			} else {
-				double d;
-				memcpy(&d, p, 8);
-				sum.f += d;
-			}
+			sum.f += pl_mfield__f64(p, s->value.size);
 			continue;
 		}
 		uint64_t x = pl_mfield__u64(p, s->value.size, s->value.bit_offset,
