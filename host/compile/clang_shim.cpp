@@ -281,20 +281,8 @@ class VmlinuxGuards {
 
 	static bool guarded(char kind, llvm::StringRef name)
 	{
-		size_t lo = 0, hi = pl_uapi_name_count;
-		while (lo < hi) {
-			size_t mid = lo + (hi - lo) / 2;
-			const char *e = pl_uapi_names + pl_uapi_name_off[mid];
-			int c = kind != e[0] ? (unsigned char)kind - (unsigned char)e[0]
-					     : name.compare(llvm::StringRef(e + 1));
-			if (!c)
-				return true;
-			if (c < 0)
-				hi = mid;
-			else
-				lo = mid + 1;
-		}
-		return false;
+		return pl_uapi__has(pl_uapi_names, pl_uapi_name_off, pl_uapi_name_count, kind,
+				    name.data(), name.size());
 	}
 
 	void add(char kind, llvm::StringRef name)

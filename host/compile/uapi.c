@@ -5,18 +5,6 @@
 
 bool pl_uapi_serves(const char *name)
 {
-	size_t lo = 0, hi = pl_uapi_header_count;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = strcmp(name, pl_uapi_headers + pl_uapi_header_off[mid]);
-
-		if (!c)
-			return true;
-		if (c < 0)
-			hi = mid;
-		else
-			lo = mid + 1;
-	}
-	return false;
+	return pl_uapi__has(pl_uapi_headers, pl_uapi_header_off, pl_uapi_header_count, 0, name,
+			    strlen(name));
 }

@@ -51,6 +51,37 @@ extern const char pl_uapi_headers[];
 extern const unsigned pl_uapi_header_off[];
 extern const size_t pl_uapi_header_count;
 
+/* Whether the sorted table of COUNT names at BLOB + OFF[i] (pl_uapi_names,
+ * pl_uapi_headers) holds KIND followed by the LEN bytes at NAME (KIND 0:
+ * NAME alone). Bytes compare unsigned, a shorter name first, as strcmp()
+ * and tools/uapi.c's sort do. Inline, so the C++ shim and the host share
+ * it without sharing an object. */
+static inline bool pl_uapi__has(const char *blob, const unsigned *off, size_t count,
+				char kind, const char *name, size_t len)
+{
+	const unsigned char *k = (const unsigned char *)name;
+	size_t lo = 0, hi = count;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2, i = 0;
+		const unsigned char *e = (const unsigned char *)blob + off[mid];
+		int c = kind ? (unsigned char)kind - *e++ : 0;
+
+		if (!c) {
+			while (i < len && e[i] && k[i] == e[i])
+				i++;
+			c = i < len ? (e[i] ? k[i] - e[i] : 1) : (e[i] ? -1 : 0);
+		}
+		if (!c)
+			return true;
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return false;
+}
+
 /* Is NAME ("linux/bpf.h") one of the served headers? (host only) */
 bool pl_uapi_serves(const char *name);
 
