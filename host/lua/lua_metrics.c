@@ -28,6 +28,7 @@
 #include <bpf/libbpf.h>
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -418,18 +419,10 @@ static void parse_opts(lua_State *L, int opts, enum pl_metric_type type, struct 
 	static const char *const known[] = { "bucket", "decode", "labels", "max", "min",
 					     "scale", "step", "value", NULL };
 	const char *fn = type_names[type];
+	char what[32];
 
-	lua_pushnil(L);
-	while (lua_next(L, opts)) {                        /* ... k v */
-		lua_pop(L, 1);
-		const char *k = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
-		bool ok = false;
-		for (int i = 0; k && known[i]; i++)
-			ok |= !strcmp(k, known[i]);
-		if (!ok)
-			luaL_error(L, "metrics.%s: unknown option '%s' (known: bucket, decode, labels, "
-				   "max, min, scale, step, value)", fn, k ? k : luaL_typename(L, -1));
-	}
+	snprintf(what, sizeof(what), "metrics.%s", fn);
+	pl_lua_check_options(L, opts, what, known);
 	if (lua_getfield(L, opts, "labels") != LUA_TNIL) {         /* ... labels */
 		if (!lua_istable(L, -1))
 			luaL_error(L, "metrics.%s: opts.labels must be a sequence of names", fn);
@@ -697,17 +690,7 @@ static int metrics_serve(lua_State *L)
 
 	if (lua_istable(L, 1)) {
 		static const char *const known[] = { "addr", "prog_stats", "timeout", NULL };
-		lua_pushnil(L);
-		while (lua_next(L, 1)) {
-			lua_pop(L, 1);
-			const char *k = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
-			bool ok = false;
-			for (int i = 0; k && known[i]; i++)
-				ok |= !strcmp(k, known[i]);
-			if (!ok)
-				return luaL_error(L, "metrics.serve: unknown option '%s' (known: addr, "
-						  "prog_stats, timeout)", k ? k : luaL_typename(L, -1));
-		}
+		pl_lua_check_options(L, 1, "metrics.serve", known);
 		addr = opt_string(L, 1, "addr", "serve");
 		if (opt_number(L, 1, "timeout", "serve", &timeout) &&
 		    !(timeout >= 1 && timeout <= 3600))

@@ -181,20 +181,10 @@ static void collect_list(lua_State *L, int opts, const char *field, bool is_defi
 static void check_load_options(lua_State *L, int opts)
 {
 	static const char *const known[] = {
-		"cflags", "defines", "file", "filters", "globals", "max_entries", "name", "src", NULL,
+		"src", "file", "name", "defines", "cflags", "filters", "globals", "max_entries", NULL,
 	};
 
-	lua_pushnil(L);
-	while (lua_next(L, opts)) {
-		lua_pop(L, 1);
-		const char *k = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
-		bool ok = false;
-		for (int i = 0; k && known[i]; i++)
-			ok |= !strcmp(k, known[i]);
-		if (!ok)
-			luaL_error(L, "bpf.load: unknown option '%s' (known: src, file, name, defines, cflags, filters, globals, max_entries)",
-				   k ? k : luaL_typename(L, -1));
-	}
+	pl_lua_check_options(L, opts, "bpf.load", known);
 }
 
 static int cmp_str(const void *a, const void *b)

@@ -396,3 +396,28 @@ bool pl_lua_take_interrupt(lua_State *L, int idx)
 	pl_interrupt_clear();
 	return true;
 }
+
+void pl_lua_check_options(lua_State *L, int idx, const char *what, const char *const known[])
+{
+	idx = lua_absindex(L, idx);
+	lua_pushnil(L);
+	while (lua_next(L, idx)) {                         /* ... k v */
+		lua_pop(L, 1);
+		const char *k = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
+		bool ok = false;
+		for (int i = 0; k && known[i]; i++)
+			ok |= !strcmp(k, known[i]);
+		if (ok)
+			continue;
+		const char *key = k ? k : luaL_typename(L, -1);
+		luaL_Buffer b;
+		luaL_buffinit(L, &b);
+		for (int i = 0; known[i]; i++) {
+			if (i)
+				luaL_addstring(&b, ", ");
+			luaL_addstring(&b, known[i]);
+		}
+		luaL_pushresult(&b);
+		luaL_error(L, "%s: unknown option '%s' (known: %s)", what, key, lua_tostring(L, -1));
+	}
+}

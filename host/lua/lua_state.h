@@ -68,4 +68,9 @@ bool pl_lua_take_interrupt(lua_State *L, int idx);
 /* The main state is going away: signals no longer reach it. */
 void pl_lua_signals_forget(void);
 
+/* An options table at IDX has only the keys in KNOWN (NULL-terminated):
+ * otherwise raise "WHAT: unknown option 'K' (known: a, b, c)", KNOWN in
+ * its order. For every binding that takes an options table. */
+void pl_lua_check_options(lua_State *L, int idx, const char *what, const char *const known[]);
+
 #endif
