@@ -16,21 +16,26 @@
 /* Buckets a __u64 can reach: negatives, 0, and one per bit. */
 #define PKTLUA_HIST_SLOTS 66
 
-/* Why shifts and not a loop: the verifier accepts this straight-line code
+/* floor(log2(V)), 0 for 0 and 1 (BCC's log2 slot: tool.h's tool_log2).
+ * Why shifts and not a loop: the verifier accepts this straight-line code
  * in every program type, and it costs six compares. */
-static __always_inline __u32 pktlua_log2(__u64 v)
+static __always_inline __u32 pktlua_log2_floor(__u64 v)
 {
 	__u32 r = 0;
 
-	if (v == 0)
-		return 1;
 	if (v >> 32) { v >>= 32; r += 32; }
 	if (v >> 16) { v >>= 16; r += 16; }
 	if (v >> 8)  { v >>= 8;  r += 8; }
 	if (v >> 4)  { v >>= 4;  r += 4; }
 	if (v >> 2)  { v >>= 2;  r += 2; }
 	if (v >> 1)  { r += 1; }
-	return r + 2;
+	return r;
+}
+
+/* The bucket of V: 1 for 0, k >= 2 for [2^(k-2), 2^(k-1)). */
+static __always_inline __u32 pktlua_log2(__u64 v)
+{
+	return v == 0 ? 1 : pktlua_log2_floor(v) + 2;
 }
 
 /* The same buckets for a signed value: negatives land in bucket 0. */

@@ -18,6 +18,7 @@
 
 #include <pktlua/bpf.h>
 #include <pktlua/events.h>
+#include <pktlua/hist.h>
 
 #define TOOL_COMM_LEN 16
 #define TOOL_HIST_SLOTS 40      /* log2 slots: up to 2^40 units */
@@ -76,15 +77,7 @@ static __always_inline bool tool_skip_task(__u32 tgid, __u32 pid)
 /* BCC's log2 slot (libbpf-tools bits.bpf.h): floor(log2(v)), 0 for 0 and 1. */
 static __always_inline __u32 tool_log2(__u64 v)
 {
-	__u32 r = 0;
-
-	if (v >> 32) { v >>= 32; r += 32; }
-	if (v >> 16) { v >>= 16; r += 16; }
-	if (v >> 8)  { v >>= 8;  r += 8; }
-	if (v >> 4)  { v >>= 4;  r += 4; }
-	if (v >> 2)  { v >>= 2;  r += 2; }
-	if (v >> 1)  { r += 1; }
-	return r;
+	return pktlua_log2_floor(v);
 }
 
 /* A histogram as a map value: slot i counts values in [2^i, 2^(i+1)). */
