@@ -2,6 +2,7 @@
  * file, through libelf. */
 #include "symbols/elf_syms.h"
 
+#include "symbols/by_addr.h"
 #include "symbols/elf_file.h"
 #include "symbols/names.h"
 
@@ -289,20 +290,11 @@ void pl_elf_syms__free(struct pl_elf_syms *es)
 const struct pl_elf_sym *pl_elf_syms__find(const struct pl_elf_syms *es, uint64_t vaddr,
 					   uint64_t *offset)
 {
-	size_t lo = 0, hi = es ? es->n : 0;
+	size_t i;
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (es->syms[mid].pub.addr <= vaddr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	if (lo == 0)
+	if (!es || pl_by_addr__floor(es->syms, es->n, sizeof(*es->syms),
+				     offsetof(struct sym, pub.addr), vaddr, &i))
 		return NULL;
-	size_t i = lo - 1;
-	while (i > 0 && es->syms[i - 1].pub.addr == es->syms[i].pub.addr)
-		i--;
 	const struct pl_elf_sym *s = &es->syms[i].pub;
 	uint64_t off = vaddr - s->addr;
 	/* Aliases at one address sort biggest first, so S has the largest size. */

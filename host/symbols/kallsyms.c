@@ -2,6 +2,7 @@
 #include "symbols/kallsyms.h"
 
 #include "base/log.h"
+#include "symbols/by_addr.h"
 #include "symbols/names.h"
 
 #include <errno.h>
@@ -195,25 +196,12 @@ void pl_ksyms__free(struct pl_ksyms *ks)
 const struct pl_ksym *pl_ksyms__find(const struct pl_ksyms *ks, uint64_t addr,
 				     uint64_t *offset)
 {
-	size_t lo = 0, hi;
+	size_t i;
 
-	if (!ks || ks->hidden || !ks->n)
+	if (!ks || ks->hidden ||
+	    pl_by_addr__floor(ks->syms, ks->n, sizeof(*ks->syms), offsetof(struct pl_ksym, addr),
+			      addr, &i))
 		return NULL;
-	/* The first symbol above ADDR; the one before it holds ADDR. */
-	hi = ks->n;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (ks->syms[mid].addr <= addr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	if (lo == 0)
-		return NULL;
-	size_t i = lo - 1;
-	/* Of several names at that address, the first sorts best. */
-	while (i > 0 && ks->syms[i - 1].addr == ks->syms[i].addr)
-		i--;
 	if (addr - ks->syms[i].addr >= MAX_EXTENT)
 		return NULL;
 	if (offset)
