@@ -45,9 +45,8 @@ const volatile int per = 0;          /* 1 process, 2 thread */
 const volatile bool targ_ms = false;
 const volatile bool targ_offcpu = false;
 
-struct hist { __u64 slots[TOOL_HIST_SLOTS]; char comm[16]; };
 PKTLUA_HASH(start, __u32, __u64, 10240);
-PKTLUA_HASH(hists, __u32, struct hist, 10240);
+PKTLUA_HASH(hists, __u32, struct tool_comm_hist, 10240);
 
 static __always_inline void store_start(struct task_struct *t, __u64 ts)
 {
@@ -65,21 +64,7 @@ static __always_inline void update_hist(struct task_struct *t, __u64 ts)
 		return;
 	__u64 delta = ts - *tsp;
 	__u32 key = per == 1 ? t->tgid : per == 2 ? pid : (__u32)-1;
-	struct hist *h = bpf_map_lookup_elem(&hists, &key);
-	if (!h) {
-		static const struct hist zero;
-		bpf_map_update_elem(&hists, &key, &zero, BPF_NOEXIST);
-		h = bpf_map_lookup_elem(&hists, &key);
-		if (!h)
-			return;
-	}
-	if (!h->comm[0])
-		bpf_probe_read_kernel_str(h->comm, sizeof(h->comm), t->comm);
-	__u64 v = targ_ms ? delta / 1000000 : delta / 1000;
-	__u32 slot = tool_log2(v);
-	if (slot >= TOOL_HIST_SLOTS)
-		slot = TOOL_HIST_SLOTS - 1;
-	__sync_fetch_and_add(&h->slots[slot], 1);
+	tool_comm_hist_add(&hists, key, t, targ_ms ? delta / 1000000 : delta / 1000);
 }
 
 SEC("tp_btf/sched_switch")

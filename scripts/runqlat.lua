@@ -46,9 +46,8 @@ local p = bpf.load { src = [[
 const volatile int per = 0;          /* 1 process, 2 thread, 3 pid namespace */
 const volatile bool targ_ms = false;
 
-struct hist { __u64 slots[TOOL_HIST_SLOTS]; char comm[16]; };
 PKTLUA_HASH(start, __u32, __u64, 10240);
-PKTLUA_HASH(hists, __u32, struct hist, 10240);
+PKTLUA_HASH(hists, __u32, struct tool_comm_hist, 10240);
 
 static __always_inline int enqueue(__u32 tgid, __u32 pid)
 {
@@ -88,21 +87,7 @@ int BPF_PROG(sched_switch, bool preempt, struct task_struct *prev, struct task_s
 	if (delta < 0)
 		return 0;
 	__u32 key = per == 1 ? next->tgid : per == 2 ? pid : per == 3 ? pid_namespace(next) : (__u32)-1;
-	struct hist *h = bpf_map_lookup_elem(&hists, &key);
-	if (!h) {
-		static const struct hist zero;
-		bpf_map_update_elem(&hists, &key, &zero, BPF_NOEXIST);
-		h = bpf_map_lookup_elem(&hists, &key);
-		if (!h)
-			return 0;
-	}
-	if (!h->comm[0])
-		bpf_probe_read_kernel_str(h->comm, sizeof(h->comm), next->comm);
-	__u64 v = targ_ms ? delta / 1000000 : delta / 1000;
-	__u32 slot = tool_log2(v);
-	if (slot >= TOOL_HIST_SLOTS)
-		slot = TOOL_HIST_SLOTS - 1;
-	__sync_fetch_and_add(&h->slots[slot], 1);
+	tool_comm_hist_add(&hists, key, next, targ_ms ? delta / 1000000 : delta / 1000);
 	return 0;
 }
 ]], globals = t:globals { per = mode, targ_ms = o.milliseconds } }

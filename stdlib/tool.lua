@@ -770,7 +770,7 @@ function M.print_log2_hist(h, unit, extra)
   end
 end
 
---- The histograms of MAP (a hash of struct { slots, comm } by a key), as
+--- The histograms of MAP (a hash of <pktlua/tool.h>'s struct tool_comm_hist by a key), as
 -- runqlat and cpudist print them, and emptied: one per key in key order,
 -- each under "LABEL = KEY COMM" when LABEL is given ("pid", "tid", ...),
 -- the time first with opts.timestamp. opts: label, unit, timestamp.

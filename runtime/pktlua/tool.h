@@ -80,6 +80,29 @@ static __always_inline __u32 tool_log2(__u64 v)
 	return pktlua_log2_floor(v);
 }
 
+/* BCC's log2 slot of V in a histogram of TOOL_HIST_SLOTS slots: the last
+ * slot takes every larger value. */
+static __always_inline __u32 tool_hist_slot(__u64 v)
+{
+	__u32 s = tool_log2(v);
+
+	if (s >= TOOL_HIST_SLOTS)
+		s = TOOL_HIST_SLOTS - 1;
+	return s;
+}
+
+/* The value at KEY of MAP (a hash), created as a copy of INIT when missing;
+ * NULL when the map is full (libbpf-tools' bpf_map_lookup_or_try_init). */
+static __always_inline void *tool_lookup_or_init(void *map, const void *key, const void *init)
+{
+	void *v = bpf_map_lookup_elem(map, key);
+
+	if (v)
+		return v;
+	bpf_map_update_elem(map, key, init, BPF_NOEXIST);   /* or another CPU did */
+	return bpf_map_lookup_elem(map, key);
+}
+
 /* A histogram as a map value: slot i counts values in [2^i, 2^(i+1)). */
 struct tool_hist {
 	__u64 slots[TOOL_HIST_SLOTS];
@@ -89,19 +112,34 @@ struct tool_hist {
  * creating it if missing. */
 #define TOOL_HIST_ADD(map, key, value)                                         \
 	({                                                                     \
-		struct tool_hist *__h = bpf_map_lookup_elem(&(map), (key));    \
-		if (!__h) {                                                    \
-			static const struct tool_hist __zero;                  \
-			bpf_map_update_elem(&(map), (key), &__zero, BPF_NOEXIST); \
-			__h = bpf_map_lookup_elem(&(map), (key));              \
-		}                                                              \
-		if (__h) {                                                     \
-			__u32 __s = tool_log2(value);                          \
-			if (__s >= TOOL_HIST_SLOTS)                            \
-				__s = TOOL_HIST_SLOTS - 1;                     \
-			__sync_fetch_and_add(&__h->slots[__s], 1);             \
-		}                                                              \
+		static const struct tool_hist __zero;                          \
+		struct tool_hist *__h = tool_lookup_or_init(&(map), (key), &__zero); \
+		if (__h)                                                       \
+			__sync_fetch_and_add(&__h->slots[tool_hist_slot(value)], 1); \
 	})
+
+/* A histogram per task (process, thread, ...) named after the first task
+ * counted in it: pktlua.tool's print_keyed_hists prints it under
+ * "pid = KEY COMM" (runqlat -P, cpudist -L). */
+struct tool_comm_hist {
+	__u64 slots[TOOL_HIST_SLOTS];
+	char comm[TOOL_COMM_LEN];
+};
+
+/* Count VALUE in the histogram at KEY of MAP (a hash of struct
+ * tool_comm_hist by __u32), named after TASK when it is new. */
+static __always_inline void tool_comm_hist_add(void *map, __u32 key, struct task_struct *task,
+					       __u64 value)
+{
+	static const struct tool_comm_hist zero;
+	struct tool_comm_hist *h = tool_lookup_or_init(map, &key, &zero);
+
+	if (!h)
+		return;
+	if (!h->comm[0])
+		bpf_probe_read_kernel_str(h->comm, sizeof(h->comm), task->comm);
+	__sync_fetch_and_add(&h->slots[tool_hist_slot(value)], 1);
+}
 
 /* Block requests: the disk, as the kernel's dev_t (MKDEV: major << 20 |
  * minor; pktlua.tool's disk_name() names it), and the request's flags in
