@@ -50,58 +50,36 @@ struct info { __u64 count, total_time, max_time; __u64 slots[TOOL_HIST_SLOTS]; }
 PKTLUA_PERCPU_ARRAY(start, __u64, 1);
 PKTLUA_HASH(infos, struct irq_key, struct info, 1024);
 
-static __always_inline bool cpu_ok(void)
-{
-	return targ_cpu < 0 || bpf_get_smp_processor_id() == (__u32)targ_cpu;
-}
-
 SEC("tp_btf/irq_handler_entry")
 int BPF_PROG(irq_handler_entry, int irq, struct irqaction *action)
 {
-	if (!cpu_ok())
-		return 0;
-	__u32 k = 0;
-	__u64 *ts = bpf_map_lookup_elem(&start, &k);
-	if (ts)
-		*ts = bpf_ktime_get_ns();
+	if (tool_cpu_ok(targ_cpu))
+		tool_cpu_stamp(&start);
 	return 0;
 }
 
 SEC("tp_btf/irq_handler_exit")
 int BPF_PROG(irq_handler_exit, int irq, struct irqaction *action)
 {
-	if (!cpu_ok())
+	__u64 delta;
+	if (!tool_cpu_ok(targ_cpu) || !tool_cpu_elapsed(&start, &delta))
 		return 0;
-	__u32 k = 0;
-	__u64 *ts = bpf_map_lookup_elem(&start, &k);
-	if (!ts || !*ts)
-		return 0;
-	__u64 delta = bpf_ktime_get_ns() - *ts;
-	*ts = 0;
 	if (!targ_ns)
 		delta /= 1000;
 	struct irq_key key = {};
 	bpf_probe_read_kernel_str(key.name, sizeof(key.name), action->name);
 	if (by_cpu)
 		key.cpu = bpf_get_smp_processor_id();
-	struct info *i = bpf_map_lookup_elem(&infos, &key);
-	if (!i) {
-		static const struct info zero;
-		bpf_map_update_elem(&infos, &key, &zero, BPF_NOEXIST);
-		i = bpf_map_lookup_elem(&infos, &key);
-		if (!i)
-			return 0;
-	}
+	static const struct info zero;
+	struct info *i = tool_lookup_or_init(&infos, &key, &zero);
+	if (!i)
+		return 0;
 	__sync_fetch_and_add(&i->count, 1);
 	__sync_fetch_and_add(&i->total_time, delta);
 	if (delta > i->max_time)
 		i->max_time = delta;
-	if (targ_dist) {
-		__u32 slot = tool_log2(delta);
-		if (slot >= TOOL_HIST_SLOTS)
-			slot = TOOL_HIST_SLOTS - 1;
-		__sync_fetch_and_add(&i->slots[slot], 1);
-	}
+	if (targ_dist)
+		__sync_fetch_and_add(&i->slots[tool_hist_slot(delta)], 1);
 	return 0;
 }
 ]], globals = { targ_dist = o.distributed, targ_ns = o.nanoseconds, by_cpu = o.CPU, targ_cpu = o.cpu } }

@@ -50,34 +50,20 @@ struct sirq_stat { __u64 count, time; __u64 slots[TOOL_HIST_SLOTS]; };
 PKTLUA_PERCPU_ARRAY(start, __u64, 1);
 PKTLUA_PERCPU_ARRAY(stats, struct sirq_stat, NR_VEC);
 
-static __always_inline bool cpu_ok(void)
-{
-	return targ_cpu < 0 || bpf_get_smp_processor_id() == (__u32)targ_cpu;
-}
-
 SEC("tp_btf/softirq_entry")
 int BPF_PROG(softirq_entry, unsigned int vec)
 {
-	if (!cpu_ok())
-		return 0;
-	__u32 k = 0;
-	__u64 *ts = bpf_map_lookup_elem(&start, &k);
-	if (ts)
-		*ts = bpf_ktime_get_ns();
+	if (tool_cpu_ok(targ_cpu))
+		tool_cpu_stamp(&start);
 	return 0;
 }
 
 SEC("tp_btf/softirq_exit")
 int BPF_PROG(softirq_exit, unsigned int vec)
 {
-	if (!cpu_ok() || vec >= NR_VEC)
+	__u64 delta;
+	if (!tool_cpu_ok(targ_cpu) || vec >= NR_VEC || !tool_cpu_elapsed(&start, &delta))
 		return 0;
-	__u32 k = 0;
-	__u64 *ts = bpf_map_lookup_elem(&start, &k);
-	if (!ts || !*ts)
-		return 0;
-	__u64 delta = bpf_ktime_get_ns() - *ts;
-	*ts = 0;
 	if (!targ_ns)
 		delta /= 1000;
 	struct sirq_stat *s = bpf_map_lookup_elem(&stats, &vec);
@@ -85,12 +71,8 @@ int BPF_PROG(softirq_exit, unsigned int vec)
 		return 0;
 	s->count++;                             /* per-CPU: plain adds */
 	s->time += delta;
-	if (targ_dist) {
-		__u32 slot = tool_log2(delta);
-		if (slot >= TOOL_HIST_SLOTS)
-			slot = TOOL_HIST_SLOTS - 1;
-		s->slots[slot]++;
-	}
+	if (targ_dist)
+		s->slots[tool_hist_slot(delta)]++;
 	return 0;
 }
 ]], globals = { targ_dist = o.distributed, targ_ns = o.nanoseconds, targ_cpu = o.cpu } }

@@ -1,5 +1,6 @@
 /* pktlua/tool.h — what the bundled tools (scripts/) share on the BPF side:
- * the process filters as load-time knobs, and BCC's log2 histograms.
+ * the process filters as load-time knobs, BCC's log2 histograms, and the
+ * time a handler spends on a CPU.
  *
  *   #include <pktlua/tool.h>
  *   SEC("tracepoint/syscalls/sys_enter_openat") int f(void *ctx)
@@ -72,6 +73,38 @@ static __always_inline bool tool_skip_task(__u32 tgid, __u32 pid)
 	if (targ_tid && pid != targ_tid)
 		return true;
 	return false;
+}
+
+/* True when the current CPU is CPU (a tool's CPU filter knob), or CPU is
+ * -1 (no filter). */
+static __always_inline bool tool_cpu_ok(int cpu)
+{
+	return cpu < 0 || bpf_get_smp_processor_id() == (__u32)cpu;
+}
+
+/* The time a handler that does not nest on its CPU (an irq handler, a
+ * softirq) runs: its entry stamps the clock in MAP (a PKTLUA_PERCPU_ARRAY
+ * of one __u64), its exit takes the nanoseconds since into *DELTA and
+ * clears the stamp. False when the entry was not seen. */
+static __always_inline void tool_cpu_stamp(void *map)
+{
+	__u32 k = 0;
+	__u64 *ts = bpf_map_lookup_elem(map, &k);
+
+	if (ts)
+		*ts = bpf_ktime_get_ns();
+}
+
+static __always_inline bool tool_cpu_elapsed(void *map, __u64 *delta)
+{
+	__u32 k = 0;
+	__u64 *ts = bpf_map_lookup_elem(map, &k);
+
+	if (!ts || !*ts)
+		return false;
+	*delta = bpf_ktime_get_ns() - *ts;
+	*ts = 0;
+	return true;
 }
 
 /* BCC's log2 slot (libbpf-tools bits.bpf.h): floor(log2(v)), 0 for 0 and 1. */
