@@ -44,18 +44,15 @@ local caps = { [0] = "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CA
 
 local p = bpf.load { src = [[
 #include <pktlua/tool.h>
+#define PKTLUA_STACK_NO_EXIT_WATCH     /* kernel stacks only */
+#include <pktlua/stack.h>
 
 const volatile bool unique = false;
 struct event { __u32 pid, tid, uid, userns; int cap, ret, stack_id; char comm[16]; };
 struct seen_key { __u32 pid; int cap; };
 PKTLUA_RINGBUF(events, 256 << 10);
 PKTLUA_LRU_HASH(seen, struct seen_key, __u8, 10240);
-struct {
-	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
-	__uint(key_size, sizeof(__u32));
-	__uint(value_size, 127 * sizeof(__u64));
-	__uint(max_entries, 1024);
-} stacks SEC(".maps");
+PKTLUA_STACKS(stacks, 1024);
 const volatile bool kernel_stack = false;
 
 SEC("tracepoint/capability/cap_capable")

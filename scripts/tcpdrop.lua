@@ -46,6 +46,8 @@ end
 
 local p = bpf.load { src = [[
 #include <pktlua/tool.h>
+#define PKTLUA_STACK_NO_EXIT_WATCH     /* kernel stacks only */
+#include <pktlua/stack.h>
 
 const volatile __u16 target_family = 0;
 
@@ -57,12 +59,7 @@ struct event {
 	__u8 saddr[16], daddr[16];
 };
 PKTLUA_RINGBUF(events, 256 << 10);
-struct {
-	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
-	__uint(key_size, sizeof(__u32));
-	__uint(value_size, 127 * sizeof(__u64));
-	__uint(max_entries, 1024);
-} stacks SEC(".maps");
+PKTLUA_STACKS(stacks, 1024);
 
 SEC("tracepoint/skb/kfree_skb")
 int kfree_skb(struct trace_event_raw_kfree_skb *ctx)

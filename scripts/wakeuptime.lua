@@ -44,18 +44,15 @@ local o = t:parse(arg)
 
 local p = bpf.load { src = [[
 #include <pktlua/tool.h>
+#define PKTLUA_STACK_NO_EXIT_WATCH     /* kernel stacks only */
+#include <pktlua/stack.h>
 
 const volatile bool user_threads_only = false;
 const volatile __u64 min_block_ns = 1000, max_block_ns = (__u64)-1;
 struct key_t { int w_k_stack_id; char waker[16], target[16]; };
 PKTLUA_HASH(start, __u32, __u64, 10240);
 PKTLUA_HASH(counts, struct key_t, __u64, 10240);
-struct {
-	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
-	__uint(key_size, sizeof(__u32));
-	__uint(value_size, 127 * sizeof(__u64));
-	__uint(max_entries, 1024);
-} stackmap SEC(".maps");
+PKTLUA_STACKS(stackmap, 1024);
 
 SEC("tp_btf/sched_switch")
 int BPF_PROG(sched_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
