@@ -35,14 +35,12 @@ inet_csk_accept, which this kernel lacks). Accepts made without those system
 calls (io_uring) are not seen.]],
 }
 local o = t:parse(arg)
-if o.ipv4 and o.ipv6 then t:fail("-4 and -6 go one at a time") end
+local family = t:ip_family()
 local okP, lports = pcall(tool.port_set, o.port)
 if not okP then t:fail("-P: " .. lports) end
 
 local p = bpf.load { src = [[
-#include <pktlua/tool.h>
-
-const volatile __u16 target_family = 0;
+#include <pktlua/tcp.h>
 
 struct event {
 	__u64 ts;
@@ -71,7 +69,7 @@ static __always_inline int leave(long ret)
 	if (!sk || BPF_CORE_READ_BITFIELD_PROBED(sk, sk_protocol) != 6)
 		return 0;
 	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
-	if ((family != 2 && family != 10) || (target_family && family != target_family))
+	if ((family != 2 && family != 10) || tcp_family_skip(family))
 		return 0;
 	struct event e = { .ts = bpf_ktime_get_ns(), .pid = bpf_get_current_pid_tgid() >> 32,
 			   .family = family };
@@ -93,7 +91,7 @@ SEC("tracepoint/syscalls/sys_exit_accept")
 int exit_accept(struct trace_event_raw_sys_exit *ctx) { return leave(ctx->ret); }
 SEC("tracepoint/syscalls/sys_exit_accept4")
 int exit_accept4(struct trace_event_raw_sys_exit *ctx) { return leave(ctx->ret); }
-]], globals = t:globals { target_family = o.ipv4 and 2 or o.ipv6 and 10 or nil } }
+]], globals = t:globals { target_family = family } }
 
 local first
 local out = t:columns {

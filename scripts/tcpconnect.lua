@@ -45,7 +45,7 @@ local ok, ports = pcall(tool.port_set, o.port)
 if not ok then t:fail("-P: " .. ports) end
 
 local p = bpf.load { src = [[
-#include <pktlua/tool.h>
+#include <pktlua/tcp.h>
 
 struct ident { __u64 ts; __u32 pid, uid; char comm[16]; };
 struct event {
@@ -80,13 +80,9 @@ int set_state(struct trace_event_raw_inet_sock_set_state *ctx)
 	struct ident *i = bpf_map_lookup_elem(&idents, &sk);
 	if (!i)
 		return 0;
-	struct event e = { .ts = i->ts, .pid = i->pid, .uid = i->uid, .family = ctx->family,
-			   .sport = ctx->sport, .dport = ctx->dport, .newstate = ctx->newstate };
+	struct event e = { .ts = i->ts, .pid = i->pid, .uid = i->uid, .newstate = ctx->newstate };
 	__builtin_memcpy(e.comm, i->comm, sizeof(e.comm));
-	bpf_probe_read_kernel(e.saddr, 4, ctx->saddr);
-	bpf_probe_read_kernel(e.daddr, 4, ctx->daddr);
-	bpf_probe_read_kernel(e.saddr_v6, 16, ctx->saddr_v6);
-	bpf_probe_read_kernel(e.daddr_v6, 16, ctx->daddr_v6);
+	TCP_ADDRS_COPY(&e, ctx);
 	pktlua_emit(&events, &e, sizeof(e));
 	bpf_map_delete_elem(&idents, &sk);
 	return 0;
@@ -108,10 +104,10 @@ local out = t:columns {
 bpf.on(p.maps.events, function(e)
   if ports and not ports[e.dport] then return end
   first = first or e.ts
+  local saddr, daddr = tool.tcp_addrs(e)
   local r = { time = (e.ts - first) / 1e9, uid = e.uid, pid = e.pid, comm = e.comm,
-              ip = e.family == 10 and 6 or 4, saddr = tool.inet(e.family, e.saddr, e.saddr_v6),
-              daddr = tool.inet(e.family, e.daddr, e.daddr_v6), sport = e.sport, dport = e.dport,
-              result = e.newstate == 1 and "established" or "failed" }
+              ip = e.family == 10 and 6 or 4, saddr = saddr, daddr = daddr,
+              sport = e.sport, dport = e.dport, result = e.newstate == 1 and "established" or "failed" }
   if o.count then
     local k = table.concat({ r.saddr, r.daddr, o.source_port and r.sport or "", r.dport }, "|")
     local c = counts[k] or { r = r, n = 0 }

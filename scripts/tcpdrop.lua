@@ -30,7 +30,7 @@ kprobe on tcp_drop). Every drop reason counts, including NO_SOCKET: a segment
 to a port nobody listens on (answered with a RST).]],
 }
 local o = t:parse(arg)
-if o.ipv4 and o.ipv6 then t:fail("-4 and -6 go one at a time") end
+local family = t:ip_family()
 
 -- The kernel's names of its drop reasons, from the tracepoint's own format.
 local reasons = {}
@@ -45,11 +45,9 @@ do
 end
 
 local p = bpf.load { src = [[
-#include <pktlua/tool.h>
+#include <pktlua/tcp.h>
 #define PKTLUA_STACK_NO_EXIT_WATCH     /* kernel stacks only */
 #include <pktlua/stack.h>
-
-const volatile __u16 target_family = 0;
 
 struct event {
 	__u32 pid;
@@ -68,7 +66,7 @@ int kfree_skb(struct trace_event_raw_kfree_skb *ctx)
 		return 0;
 	__u16 proto = ctx->protocol;
 	__u16 family = proto == 0x0800 ? 2 : proto == 0x86DD ? 10 : 0;
-	if (!family || (target_family && family != target_family))
+	if (!family || tcp_family_skip(family))
 		return 0;
 	struct sk_buff *skb = ctx->skbaddr;
 	unsigned char *head = BPF_CORE_READ(skb, head);
@@ -104,7 +102,7 @@ int kfree_skb(struct trace_event_raw_kfree_skb *ctx)
 	pktlua_emit(&events, &e, sizeof(e));
 	return 0;
 }
-]], globals = { target_family = o.ipv4 and 2 or o.ipv6 and 10 or nil } }
+]], globals = { target_family = family } }
 
 local flag_names = { "FIN", "SYN", "RST", "PSH", "ACK", "URG", "ECE", "CWR" }
 local function flags_text(f)

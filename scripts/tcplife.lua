@@ -39,16 +39,14 @@ one that moved the socket to SYN_SENT, FIN_WAIT1 or LAST_ACK (connect() or
 close()); a socket only ever changed in softirq context shows whoever ran then.]],
 }
 local o = t:parse(arg)
-if o.ipv4 and o.ipv6 then t:fail("-4 and -6 go one at a time") end
+local family = t:ip_family()
 local okL, lports = pcall(tool.port_set, o.localport)
 if not okL then t:fail("-L: " .. lports) end
 local okD, rports = pcall(tool.port_set, o.remoteport)
 if not okD then t:fail("-D: " .. rports) end
 
 local p = bpf.load { src = [[
-#include <pktlua/tool.h>
-
-const volatile __u16 target_family = 0;
+#include <pktlua/tcp.h>
 
 struct ident { __u32 pid; char comm[16]; };
 struct event {
@@ -67,7 +65,7 @@ int set_state(struct trace_event_raw_inet_sock_set_state *ctx)
 {
 	if (ctx->protocol != 6)
 		return 0;
-	if (target_family && ctx->family != target_family)
+	if (tcp_family_skip(ctx->family))
 		return 0;
 	__u64 sk = (__u64)ctx->skaddr;
 	int ns = ctx->newstate;
@@ -105,20 +103,14 @@ int set_state(struct trace_event_raw_inet_sock_set_state *ctx)
 	struct tcp_sock *tp = (struct tcp_sock *)ctx->skaddr;
 	e.rx_b = BPF_CORE_READ(tp, bytes_received);
 	e.tx_b = BPF_CORE_READ(tp, bytes_acked);
-	e.family = ctx->family;
-	e.sport = ctx->sport;
-	e.dport = ctx->dport;
-	bpf_probe_read_kernel(e.saddr, 4, ctx->saddr);
-	bpf_probe_read_kernel(e.daddr, 4, ctx->daddr);
-	bpf_probe_read_kernel(e.saddr_v6, 16, ctx->saddr_v6);
-	bpf_probe_read_kernel(e.daddr_v6, 16, ctx->daddr_v6);
+	TCP_ADDRS_COPY(&e, ctx);
 	pktlua_emit(&events, &e, sizeof(e));
 cleanup:
 	bpf_map_delete_elem(&birth, &sk);
 	bpf_map_delete_elem(&idents, &sk);
 	return 0;
 }
-]], globals = { targ_pid = o.pid, target_family = o.ipv4 and 2 or o.ipv6 and 10 or nil } }
+]], globals = { targ_pid = o.pid, target_family = family } }
 
 local w = o.wide and 39 or 15
 local out = t:columns {
@@ -136,9 +128,9 @@ local out = t:columns {
 bpf.on(p.maps.events, function(e)
   if lports and not lports[e.sport] then return end
   if rports and not rports[e.dport] then return end
+  local laddr, raddr = tool.tcp_addrs(e)
   out:row { time = tool.hms(), pid = e.pid, comm = e.comm,
-            laddr = tool.inet(e.family, e.saddr, e.saddr_v6), lport = e.sport,
-            raddr = tool.inet(e.family, e.daddr, e.daddr_v6), rport = e.dport,
+            laddr = laddr, lport = e.sport, raddr = raddr, rport = e.dport,
             tx_kb = e.tx_b / 1024, rx_kb = e.rx_b / 1024, tx_bytes = e.tx_b, rx_bytes = e.rx_b,
             ms = e.span_us / 1000 }
 end, "struct event")

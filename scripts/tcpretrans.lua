@@ -30,12 +30,10 @@ kprobe on tcp_send_loss_probe, which this kernel lacks. PID is whoever ran
 when the timer or ACK caused the retransmit (usually 0).]],
 }
 local o = t:parse(arg)
-if o.ipv4 and o.ipv6 then t:fail("-4 and -6 go one at a time") end
+local family = t:ip_family()
 
 local p = bpf.load { src = [[
-#include <pktlua/tool.h>
-
-const volatile __u16 target_family = 0;
+#include <pktlua/tcp.h>
 
 struct event {
 	__u32 pid, seq;
@@ -48,21 +46,17 @@ PKTLUA_RINGBUF(events, 256 << 10);
 SEC("tracepoint/tcp/tcp_retransmit_skb")
 int retransmit(struct trace_event_raw_tcp_retransmit_skb *ctx)
 {
-	if (target_family && ctx->family != target_family)
+	if (tcp_family_skip(ctx->family))
 		return 0;
-	struct event e = { .pid = bpf_get_current_pid_tgid() >> 32, .state = ctx->state,
-			   .family = ctx->family, .sport = ctx->sport, .dport = ctx->dport };
+	struct event e = { .pid = bpf_get_current_pid_tgid() >> 32, .state = ctx->state };
+	TCP_ADDRS_COPY(&e, ctx);
 	struct sk_buff *skb = (struct sk_buff *)ctx->skbaddr;
 	struct tcp_skb_cb *cb = (struct tcp_skb_cb *)&skb->cb[0];
 	e.seq = BPF_CORE_READ(cb, seq);
-	bpf_probe_read_kernel(e.saddr, 4, ctx->saddr);
-	bpf_probe_read_kernel(e.daddr, 4, ctx->daddr);
-	bpf_probe_read_kernel(e.saddr_v6, 16, ctx->saddr_v6);
-	bpf_probe_read_kernel(e.daddr_v6, 16, ctx->daddr_v6);
 	pktlua_emit(&events, &e, sizeof(e));
 	return 0;
 }
-]], globals = { target_family = o.ipv4 and 2 or o.ipv6 and 10 or nil } }
+]], globals = { target_family = family } }
 
 local counts = {}
 local out = t:columns {
@@ -76,7 +70,7 @@ local out = t:columns {
   o.sequence and { "SEQ", "%d", "seq" },
 }
 bpf.on(p.maps.events, function(e)
-  local la, ra = tool.inet(e.family, e.saddr, e.saddr_v6), tool.inet(e.family, e.daddr, e.daddr_v6)
+  local la, ra = tool.tcp_addrs(e)
   local r = { time = tool.hms(), pid = e.pid, ip = e.family == 10 and 6 or 4,
               laddr = la, lport = e.sport, raddr = ra, rport = e.dport,
               laddr_port = ("%s:%d"):format(la, e.sport), raddr_port = ("%s:%d"):format(ra, e.dport),

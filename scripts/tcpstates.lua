@@ -33,16 +33,14 @@ Same hook as BCC: sock:inet_sock_set_state. PID and COMM are whoever was running
 when the state changed (often the kernel's softirq, on behalf of nobody).]],
 }
 local o = t:parse(arg)
-if o.ipv4 and o.ipv6 then t:fail("-4 and -6 go one at a time") end
+local family = t:ip_family()
 local okL, lports = pcall(tool.port_set, o.localport)
 if not okL then t:fail("-L: " .. lports) end
 local okD, rports = pcall(tool.port_set, o.remoteport)
 if not okD then t:fail("-D: " .. rports) end
 
 local p = bpf.load { src = [[
-#include <pktlua/tool.h>
-
-const volatile __u16 target_family = 0;
+#include <pktlua/tcp.h>
 
 struct event {
 	__u64 skaddr, ts_us, delta_us;
@@ -60,19 +58,15 @@ int set_state(struct trace_event_raw_inet_sock_set_state *ctx)
 {
 	if (ctx->protocol != 6)
 		return 0;
-	if (target_family && ctx->family != target_family)
+	if (tcp_family_skip(ctx->family))
 		return 0;
 	__u64 sk = (__u64)ctx->skaddr, ts = bpf_ktime_get_ns();
 	__u64 *tsp = bpf_map_lookup_elem(&timestamps, &sk);
 	struct event e = { .skaddr = sk, .ts_us = ts / 1000, .delta_us = tsp ? (ts - *tsp) / 1000 : 0,
 			   .pid = bpf_get_current_pid_tgid() >> 32, .oldstate = ctx->oldstate,
-			   .newstate = ctx->newstate, .family = ctx->family, .sport = ctx->sport,
-			   .dport = ctx->dport };
+			   .newstate = ctx->newstate };
 	bpf_get_current_comm(e.comm, sizeof(e.comm));
-	bpf_probe_read_kernel(e.saddr, 4, ctx->saddr);
-	bpf_probe_read_kernel(e.daddr, 4, ctx->daddr);
-	bpf_probe_read_kernel(e.saddr_v6, 16, ctx->saddr_v6);
-	bpf_probe_read_kernel(e.daddr_v6, 16, ctx->daddr_v6);
+	TCP_ADDRS_COPY(&e, ctx);
 	pktlua_emit(&events, &e, sizeof(e));
 	if (ctx->newstate == 7 /* TCP_CLOSE */)
 		bpf_map_delete_elem(&timestamps, &sk);
@@ -80,7 +74,7 @@ int set_state(struct trace_event_raw_inet_sock_set_state *ctx)
 		bpf_map_update_elem(&timestamps, &sk, &ts, BPF_ANY);
 	return 0;
 }
-]], globals = { target_family = o.ipv4 and 2 or o.ipv6 and 10 or nil } }
+]], globals = { target_family = family } }
 
 local w = o.wide and 39 or 15
 local out = t:columns {
@@ -101,9 +95,9 @@ local out = t:columns {
 bpf.on(p.maps.events, function(e)
   if lports and not lports[e.sport] then return end
   if rports and not rports[e.dport] then return end
+  local laddr, raddr = tool.tcp_addrs(e)
   out:row { time = tool.hms(), skaddr = e.skaddr, pid = e.pid, comm = e.comm, ip = e.family == 10 and 6 or 4,
-            laddr = tool.inet(e.family, e.saddr, e.saddr_v6), lport = e.sport,
-            raddr = tool.inet(e.family, e.daddr, e.daddr_v6), rport = e.dport,
+            laddr = laddr, lport = e.sport, raddr = raddr, rport = e.dport,
             oldstate = tool.tcp_state(e.oldstate), newstate = tool.tcp_state(e.newstate),
             arrow = "->", ms = e.delta_us / 1000 }
 end, "struct event")

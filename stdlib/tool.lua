@@ -663,6 +663,20 @@ function M.port_set(s)
   return set
 end
 
+--- -4/-6 as <pktlua/tcp.h>'s target_family: 2 (AF_INET), 10 (AF_INET6),
+-- or nil for both; -4 with -6 fails.
+function T:ip_family()
+  local o = self.opts
+  if o.ipv4 and o.ipv6 then self:fail("-4 and -6 go one at a time") end
+  return o.ipv4 and 2 or o.ipv6 and 10 or nil
+end
+
+--- The local and remote address of event E as text, from the fields
+-- <pktlua/tcp.h>'s TCP_ADDRS_COPY fills (family, saddr, saddr_v6, ...).
+function M.tcp_addrs(e)
+  return M.inet(e.family, e.saddr, e.saddr_v6), M.inet(e.family, e.daddr, e.daddr_v6)
+end
+
 --- The addresses of stack ID in a BPF_MAP_TYPE_STACK_TRACE map (read
 -- as raw bytes: __u64 each, 0 ends the stack); {} for a negative ID (the
 -- kernel could not take the stack) or one no longer in the map.
