@@ -36,8 +36,7 @@ calls (io_uring) are not seen.]],
 }
 local o = t:parse(arg)
 local family = t:ip_family()
-local okP, lports = pcall(tool.port_set, o.port)
-if not okP then t:fail("-P: " .. lports) end
+local lports = t:ports("-P", o.port)
 
 local p = bpf.load { src = [[
 #include <pktlua/tcp.h>

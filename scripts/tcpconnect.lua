@@ -41,8 +41,7 @@ not when connect() is called: a SYN that is never answered shows only when
 the kernel gives up on it.]],
 }
 local o = t:parse(arg)
-local ok, ports = pcall(tool.port_set, o.port)
-if not ok then t:fail("-P: " .. ports) end
+local ports = t:ports("-P", o.port)
 
 local p = bpf.load { src = [[
 #include <pktlua/tcp.h>

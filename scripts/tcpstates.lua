@@ -34,10 +34,7 @@ when the state changed (often the kernel's softirq, on behalf of nobody).]],
 }
 local o = t:parse(arg)
 local family = t:ip_family()
-local okL, lports = pcall(tool.port_set, o.localport)
-if not okL then t:fail("-L: " .. lports) end
-local okD, rports = pcall(tool.port_set, o.remoteport)
-if not okD then t:fail("-D: " .. rports) end
+local lports, rports = t:ports("-L", o.localport), t:ports("-D", o.remoteport)
 
 local p = bpf.load { src = [[
 #include <pktlua/tcp.h>

@@ -663,6 +663,14 @@ function M.port_set(s)
   return set
 end
 
+--- Option FLAG's VALUE, a comma-separated list of ports, as a set
+-- (port_set); nil for nil; a bad port fails as "FLAG: 'x' is not a port".
+function T:ports(flag, value)
+  local ok, set = pcall(M.port_set, value)
+  if not ok then self:fail(flag .. ": " .. set) end
+  return set
+end
+
 --- -4/-6 as <pktlua/tcp.h>'s target_family: 2 (AF_INET), 10 (AF_INET6),
 -- or nil for both; -4 with -6 fails.
 function T:ip_family()
