@@ -88,7 +88,7 @@ int set_state(struct trace_event_raw_inet_sock_set_state *ctx)
 }
 ]], globals = t:globals() }
 
-local counts, first = {}, nil
+local counts, first = tool.tally(), nil
 local out = t:columns {
   o.timestamp and { "TIME(s)", "%-8.3f", "time" },
   o.print_uid and { "UID", "%-5d", "uid" },
@@ -108,10 +108,7 @@ bpf.on(p.maps.events, function(e)
               ip = e.family == 10 and 6 or 4, saddr = saddr, daddr = daddr,
               sport = e.sport, dport = e.dport, result = e.newstate == 1 and "established" or "failed" }
   if o.count then
-    local k = table.concat({ r.saddr, r.daddr, o.source_port and r.sport or "", r.dport }, "|")
-    local c = counts[k] or { r = r, n = 0 }
-    c.n = c.n + 1
-    counts[k] = c
+    counts:add(table.concat({ r.saddr, r.daddr, o.source_port and r.sport or "", r.dport }, "|"), r)
     return
   end
   out:row(r)
@@ -121,9 +118,7 @@ p:attach()
 if o.count then
   t:say("Tracing connect ... Hit Ctrl-C to end")
   t:run { done = function()
-    local rows = {}
-    for _, c in pairs(counts) do rows[#rows + 1] = c end
-    table.sort(rows, function(a, b) return a.n > b.n end)
+    local rows = counts:sorted()
     if t:json() then
       local json = require "pktlua.json"
       for _, c in ipairs(rows) do

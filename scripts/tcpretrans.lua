@@ -58,7 +58,7 @@ int retransmit(struct trace_event_raw_tcp_retransmit_skb *ctx)
 }
 ]], globals = { target_family = family } }
 
-local counts = {}
+local counts = tool.tally()
 local out = t:columns {
   { "TIME", "%-8s", "time" },
   { "PID", "%-7d", "pid" },
@@ -76,10 +76,7 @@ bpf.on(p.maps.events, function(e)
               laddr_port = ("%s:%d"):format(la, e.sport), raddr_port = ("%s:%d"):format(ra, e.dport),
               type = "R>", state = tool.tcp_state(e.state), seq = e.seq }
   if o.count then
-    local k = r.laddr_port .. " " .. r.raddr_port
-    local c = counts[k] or { r = r, n = 0 }
-    c.n = c.n + 1
-    counts[k] = c
+    counts:add(r.laddr_port .. " " .. r.raddr_port, r)
     return
   end
   out:row(r)
@@ -89,9 +86,7 @@ p:attach()
 if o.count then
   t:say("Tracing retransmits ... Hit Ctrl-C to end")
   t:run { done = function()
-    local rows = {}
-    for _, c in pairs(counts) do rows[#rows + 1] = c end
-    table.sort(rows, function(a, b) return a.n > b.n end)
+    local rows = counts:sorted()
     if t:json() then
       for _, c in ipairs(rows) do
         require("pktlua.json").line { laddr = c.r.laddr, lport = c.r.lport, raddr = c.r.raddr,

@@ -679,6 +679,33 @@ function T:ip_family()
   return o.ipv4 and 2 or o.ipv6 and 10 or nil
 end
 
+-- Counts by key, for the -c summaries (tcpconnect -c, tcpretrans -c).
+local Tally = {}
+Tally.__index = Tally
+
+--- An empty tally: c:add(KEY, R) counts one under KEY (R, the first
+-- record seen with KEY, gives the summary its columns); c:sorted() lists
+-- { r = R, n = COUNT }, most first.
+function M.tally()
+  return setmetatable({ by = {} }, Tally)
+end
+
+function Tally:add(key, r)
+  local c = self.by[key]
+  if not c then
+    c = { r = r, n = 0 }
+    self.by[key] = c
+  end
+  c.n = c.n + 1
+end
+
+function Tally:sorted()
+  local rows = {}
+  for _, c in pairs(self.by) do rows[#rows + 1] = c end
+  table.sort(rows, function(a, b) return a.n > b.n end)
+  return rows
+end
+
 --- The local and remote address of event E as text, from the fields
 -- <pktlua/tcp.h>'s TCP_ADDRS_COPY fills (family, saddr, saddr_v6, ...).
 function M.tcp_addrs(e)
