@@ -37,12 +37,7 @@ local t = tool.new {
   notes = "Same hooks as BCC: tp_btf/block_rq_insert, block_rq_issue, block_rq_complete.",
 }
 local o = t:parse(arg)
-local dev
-if o.disk then
-  local err
-  dev, err = tool.disk_dev(o.disk)
-  if not dev then t:fail("-d: " .. err) end
-end
+local dev = t:disk(o.disk)
 
 local p = bpf.load { src = [[
 #include <pktlua/tool.h>
@@ -51,7 +46,6 @@ const volatile bool targ_per_disk = false;
 const volatile bool targ_per_flag = false;
 const volatile bool targ_queued = false;
 const volatile bool targ_ms = false;
-const volatile __u32 targ_dev = 0;
 
 struct hist_key { __u32 dev, flags; };
 PKTLUA_HASH(start, __u64, __u64, 10240);
@@ -59,7 +53,7 @@ PKTLUA_HASH(hists, struct hist_key, struct tool_hist, 1024);
 
 static __always_inline int trace_start(struct request *rq)
 {
-	if (targ_dev && tool_rq_dev(rq) != targ_dev)
+	if (tool_dev_skip(tool_rq_dev(rq)))
 		return 0;
 	__u64 key = (__u64)rq, ts = bpf_ktime_get_ns();
 	bpf_map_update_elem(&start, &key, &ts, BPF_ANY);

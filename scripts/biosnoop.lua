@@ -31,18 +31,12 @@ started the I/O), block_rq_insert, block_rq_issue, block_rq_complete. An I/O
 merged into a request another process started shows that process.]],
 }
 local o = t:parse(arg)
-local dev
-if o.disk then
-  local err
-  dev, err = tool.disk_dev(o.disk)
-  if not dev then t:fail("-d: " .. err) end
-end
+local dev = t:disk(o.disk)
 
 local p = bpf.load { src = [[
 #include <pktlua/tool.h>
 
 const volatile bool targ_queued = false;
-const volatile __u32 targ_dev = 0;
 const volatile __u64 min_ns = 0;
 
 struct piddata { char comm[16]; __u32 pid; };
@@ -73,7 +67,7 @@ static __always_inline int trace_rq_start(struct request *rq, bool insert)
 	struct stage *s = bpf_map_lookup_elem(&start, &key), st = {};
 	if (!s) {
 		st.dev = tool_rq_dev(rq);
-		if (targ_dev && st.dev != targ_dev)
+		if (tool_dev_skip(st.dev))
 			return 0;
 		s = &st;
 	}

@@ -34,17 +34,10 @@ request (a kernel worker for writeback and for requests issued later).]],
 }
 local o = t:parse(arg)
 if o.comm and #o.comm > 15 then t:fail("-c: a command name has at most 15 characters") end
-local dev
-if o.disk then
-  local err
-  dev, err = tool.disk_dev(o.disk)
-  if not dev then t:fail("-d: " .. err) end
-end
+local dev = t:disk(o.disk)
 
 local p = bpf.load { src = [[
 #include <pktlua/tool.h>
-
-const volatile __u32 targ_dev = 0;
 
 struct hist_key { char comm[16]; };
 PKTLUA_HASH(hists, struct hist_key, struct tool_hist, 10240);
@@ -52,7 +45,7 @@ PKTLUA_HASH(hists, struct hist_key, struct tool_hist, 10240);
 SEC("tp_btf/block_rq_issue")
 int BPF_PROG(block_rq_issue, struct request *rq)
 {
-	if (targ_dev && tool_rq_dev(rq) != targ_dev)
+	if (tool_dev_skip(tool_rq_dev(rq)))
 		return 0;
 	struct hist_key hk = {};
 	bpf_get_current_comm(hk.comm, sizeof(hk.comm));

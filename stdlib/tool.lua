@@ -594,6 +594,15 @@ function M.disk_dev(name)
   return (tonumber(ma) << 20) | tonumber(mi)
 end
 
+--- -d DISK as <pktlua/tool.h>'s targ_dev: the disk's dev_t (disk_dev),
+-- nil for nil; an unknown disk fails ("-d: no disk 'x' ...").
+function T:disk(name)
+  if not name then return nil end
+  local dev, err = M.disk_dev(name)
+  if not dev then self:fail("-d: " .. err) end
+  return dev
+end
+
 -- tool_rq_flags bits 0..10: __REQ_SYNC .. __REQ_NOWAIT.
 local RQ_SYNC, RQ_META, RQ_PRIO, RQ_NOMERGE, RQ_IDLE, RQ_INTEGRITY, RQ_FUA, RQ_PREFLUSH,
       RQ_RAHEAD, RQ_BACKGROUND, RQ_NOWAIT = 1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024

@@ -188,6 +188,15 @@ static __always_inline __u32 tool_rq_dev(struct request *rq)
 	return ((__u32)BPF_CORE_READ(disk, major) << 20) | (__u32)BPF_CORE_READ(disk, first_minor);
 }
 
+/* -d DISK: a disk's dev_t, set from Lua (pktlua.tool's T:disk()); 0: all. */
+const volatile __u32 targ_dev = 0;
+
+/* True when disk DEV (as tool_rq_dev gives it) is filtered out by targ_dev. */
+static __always_inline bool tool_dev_skip(__u32 dev)
+{
+	return targ_dev && dev != targ_dev;
+}
+
 static __always_inline __u32 tool_rq_flags(__u32 cmd_flags)
 {
 	return (cmd_flags & 0xff) << 16 | ((cmd_flags >> __REQ_SYNC) & ((1u << (__REQ_NOWAIT - __REQ_SYNC + 1)) - 1));
