@@ -97,16 +97,12 @@ int BPF_PROG(block_rq_complete, struct request *rq, int error, unsigned int nr_b
                 targ_ms = o.milliseconds, targ_dev = dev } }
 
 local units = o.milliseconds and "msecs" or "usecs"
+local function by_disk_flags(a, b)
+  return a.k.dev ~= b.k.dev and a.k.dev < b.k.dev or a.k.flags < b.k.flags
+end
 local function report()
-  if not t:json() then
-    print()
-    if o.timestamp then print(("%-8s"):format(os.date("%H:%M:%S"))) end
-  end
-  local rows = {}
-  for k, h in pairs(p.maps.hists) do rows[#rows + 1] = { k = k, h = h } end
-  for _, r in ipairs(rows) do p.maps.hists[r.k] = nil end
-  table.sort(rows, function(a, b) return a.k.dev ~= b.k.dev and a.k.dev < b.k.dev or a.k.flags < b.k.flags end)
-  for _, r in ipairs(rows) do
+  t:interval_header(o.timestamp)
+  for _, r in ipairs(tool.take(p.maps.hists, by_disk_flags)) do
     local extra = {}
     if o.disks then extra.disk = tool.disk_name(r.k.dev) end
     if o.flags then extra.flags = tool.req_flags(r.k.flags) end
@@ -115,7 +111,7 @@ local function report()
       if o.flags then io.write(("flags = %s"):format(extra.flags)) end
       if o.disks or o.flags then io.write("\n") end
     end
-    tool.print_log2_hist(r.h, units, extra)
+    tool.print_log2_hist(r.v, units, extra)
   end
 end
 

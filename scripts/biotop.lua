@@ -125,10 +125,7 @@ local function loadavg()
 end
 
 local function report()
-  local rows = {}
-  for k, v in pairs(p.maps.counts) do rows[#rows + 1] = { k = k, v = v } end
-  for _, r in ipairs(rows) do p.maps.counts[r.k] = nil end
-  table.sort(rows, sorters[o.sort])
+  local rows = tool.take(p.maps.counts, sorters[o.sort])
   if t:json() then
     local json = require "pktlua.json"
     for i = 1, math.min(#rows, o.rows) do

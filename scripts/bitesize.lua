@@ -57,17 +57,10 @@ int BPF_PROG(block_rq_issue, struct request *rq)
 ]], globals = { targ_comm = o.comm, targ_dev = dev } }
 
 local function report()
-  if not t:json() then
-    print()
-    if o.timestamp then print(("%-8s"):format(os.date("%H:%M:%S"))) end
-  end
-  local rows = {}
-  for k, h in pairs(p.maps.hists) do rows[#rows + 1] = { k = k, h = h } end
-  for _, r in ipairs(rows) do p.maps.hists[r.k] = nil end
-  table.sort(rows, function(a, b) return a.k.comm < b.k.comm end)
-  for _, r in ipairs(rows) do
+  t:interval_header(o.timestamp)
+  for _, r in ipairs(tool.take(p.maps.hists, function(a, b) return a.k.comm < b.k.comm end)) do
     if not t:json() then print(("\nProcess Name = %s"):format(r.k.comm)) end
-    tool.print_log2_hist(r.h, "Kbytes", { comm = r.k.comm })
+    tool.print_log2_hist(r.v, "Kbytes", { comm = r.k.comm })
   end
 end
 

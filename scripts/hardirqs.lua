@@ -86,45 +86,41 @@ int BPF_PROG(irq_handler_exit, int irq, struct irqaction *action)
 
 local units = o.nanoseconds and "nsecs" or "usecs"
 local function report()
-  local rows = {}
-  for k, v in pairs(p.maps.infos) do rows[#rows + 1] = { key = k, info = v } end
-  for _, r in ipairs(rows) do p.maps.infos[r.key] = nil end
-  table.sort(rows, function(a, b)
-    if a.info.total_time ~= b.info.total_time then return a.info.total_time > b.info.total_time end
-    return a.key.name < b.key.name
+  local rows = tool.take(p.maps.infos, function(a, b)
+    if a.v.total_time ~= b.v.total_time then return a.v.total_time > b.v.total_time end
+    return a.k.name < b.k.name
   end)
   if t:json() then
     local json = require "pktlua.json"
     for _, r in ipairs(rows) do
-      local extra = { hardirq = r.key.name, cpu = o.CPU and r.key.cpu or nil }
+      local extra = { hardirq = r.k.name, cpu = o.CPU and r.k.cpu or nil }
       if o.distributed then
-        tool.print_log2_hist(r.info, units, extra)
+        tool.print_log2_hist(r.v, units, extra)
       else
         extra.time = os.date("%H:%M:%S")
-        extra.count = r.info.count
-        extra["total_" .. units] = r.info.total_time
-        extra["max_" .. units] = r.info.max_time
+        extra.count = r.v.count
+        extra["total_" .. units] = r.v.total_time
+        extra["max_" .. units] = r.v.max_time
         json.line(extra)
       end
     end
     return
   end
-  print()
-  if o.timestamp then print(("%-8s"):format(os.date("%H:%M:%S"))) end
+  t:interval_header(o.timestamp)
   if not o.distributed then
     io.write(("%-33s %11s %6s%5s %4s%5s"):format("HARDIRQ", "TOTAL_count", "TOTAL_", units, "MAX_", units))
     io.write(o.CPU and (" %3s\n"):format("CPU") or "\n")
   end
   for _, r in ipairs(rows) do
-    local i = r.info
+    local k, i = r.k, r.v
     if o.distributed then
-      if o.CPU then io.write(("cpu = %d "):format(r.key.cpu)) end
-      print(("hardirq = %s"):format(r.key.name))
+      if o.CPU then io.write(("cpu = %d "):format(k.cpu)) end
+      print(("hardirq = %s"):format(k.name))
       tool.print_log2_hist(i, units)
     elseif o.CPU then
-      print(("%-33s %11d %11d %9d %3d"):format(r.key.name, i.count, i.total_time, i.max_time, r.key.cpu))
+      print(("%-33s %11d %11d %9d %3d"):format(k.name, i.count, i.total_time, i.max_time, k.cpu))
     else
-      print(("%-33s %11d %11d %9d"):format(r.key.name, i.count, i.total_time, i.max_time))
+      print(("%-33s %11d %11d %9d"):format(k.name, i.count, i.total_time, i.max_time))
     end
   end
 end

@@ -102,8 +102,7 @@ local function report()
     end
     return
   end
-  print()
-  if o.timestamp then print(("%-8s"):format(os.date("%H:%M:%S"))) end
+  t:interval_header(o.timestamp)
   if o.distributed then
     for _, r in ipairs(rows) do
       print(("softirq = %s"):format(r.softirq))

@@ -480,6 +480,24 @@ function T:run(opts)
   return why
 end
 
+--- What starts an interval's report in text, as BCC prints it: a blank
+-- line, and with TIMESTAMP the time; nothing under --json.
+function T:interval_header(timestamp)
+  if self:json() then return end
+  print()
+  if timestamp then print(("%-8s"):format(os.date("%H:%M:%S"))) end
+end
+
+--- The entries of MAP as { k = KEY, v = VALUE }, sorted by LESS (which
+-- compares two of them) and removed from MAP: an interval's counts, taken.
+function M.take(map, less)
+  local rows = {}
+  for k, v in pairs(map) do rows[#rows + 1] = { k = k, v = v } end
+  for _, r in ipairs(rows) do map[r.k] = nil end
+  table.sort(rows, less)
+  return rows
+end
+
 -- Formatting helpers ---------------------------------------------------------
 
 --- Wall-clock time as BCC prints it: "HH:MM:SS".
@@ -833,16 +851,9 @@ end
 -- each under "LABEL = KEY COMM" when LABEL is given ("pid", "tid", ...),
 -- the time first with opts.timestamp. opts: label, unit, timestamp.
 function M.print_keyed_hists(t, map, opts)
-  if not t:json() then
-    print()
-    if opts.timestamp then print(("%-8s"):format(os.date("%H:%M:%S"))) end
-  end
-  local keys, hists = {}, {}
-  for k, h in pairs(map) do keys[#keys + 1] = k; hists[k] = h end
-  table.sort(keys)
-  for _, k in ipairs(keys) do
-    local h = hists[k]
-    map[k] = nil
+  t:interval_header(opts.timestamp)
+  for _, r in ipairs(M.take(map, function(a, b) return a.k < b.k end)) do
+    local k, h = r.k, r.v
     local extra = { time = opts.timestamp and os.date("%H:%M:%S") or nil }
     if opts.label then
       extra[opts.label] = k
