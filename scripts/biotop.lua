@@ -116,13 +116,6 @@ local sorters = {
   bytes = function(a, b) return a.v.bytes > b.v.bytes end,
   time = function(a, b) return a.v.us > b.v.us end,
 }
-local function loadavg()
-  local f = io.open("/proc/loadavg")
-  if not f then return "" end
-  local s = f:read("l") or ""
-  f:close()
-  return s
-end
 
 local function report()
   local rows = tool.take(p.maps.counts, sorters[o.sort])
@@ -138,7 +131,7 @@ local function report()
     return
   end
   if not o.noclear then io.write("\27[H\27[2J") else print() end
-  print(("%8s loadavg: %s"):format(os.date("%H:%M:%S"), loadavg()))
+  print(("%8s loadavg: %s"):format(os.date("%H:%M:%S"), tool.loadavg()))
   print()
   print(("%-7s %-16s %1s %-3s %-3s %-8s %5s %7s %6s"):format("PID", "COMM", "D", "MAJ", "MIN",
     "DISK", "I/O", "Kbytes", "AVGms"))

@@ -48,18 +48,10 @@ int mark_victim(struct trace_event_raw_mark_victim *ctx)
 }
 ]] }
 
-local function loadavg()
-  local f = io.open("/proc/loadavg")
-  if not f then return "" end
-  local s = f:read("l") or ""
-  f:close()
-  return s
-end
-
 bpf.on(p.maps.events, function(e)
   local r = { time = tool.hms(), trigger_pid = e.fpid, trigger_comm = e.fcomm,
               victim_pid = e.tpid, victim_comm = e.tcomm, pages = e.rss_kb // 4, rss_kb = e.rss_kb,
-              total_vm_kb = e.total_vm_kb, uid = e.uid, loadavg = loadavg() }
+              total_vm_kb = e.total_vm_kb, uid = e.uid, loadavg = tool.loadavg() }
   if t:json() then
     require("pktlua.json").line(r)
   else

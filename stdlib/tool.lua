@@ -563,6 +563,15 @@ function M.errno_name(n)
   return errnos[n] or tostring(n)
 end
 
+--- /proc/loadavg's line ("0.12 0.10 0.05 1/123 4567"); "" if unreadable.
+function M.loadavg()
+  local f = io.open("/proc/loadavg")
+  if not f then return "" end
+  local s = f:read("l") or ""
+  f:close()
+  return s
+end
+
 --- A user-space address as "symbol+offset" (bpf.usym), else as hex.
 function M.usym(pid, addr)
   if bpf.usym then
