@@ -39,31 +39,10 @@ tables (.symtab and .dynsym); -r takes Lua patterns.]],
 local o = t:parse(arg)
 local pat = o.pattern
 
-local function matcher(glob)
-  if o.regexp then return glob end
-  return elf.glob_pattern(glob)
-end
-
 local names, attach
 local src
 if pat:match("^t:") or pat:match("^tracepoint:") then
-  local cat, name = pat:match("^t[a-z]*:([^:]+):(.+)$")
-  if not cat then t:fail("a tracepoint pattern is t:CATEGORY:NAME") end
-  local f = io.open("/sys/kernel/tracing/available_events") or
-            io.open("/sys/kernel/debug/tracing/available_events")
-  if not f then
-    t:fail("cannot read the list of tracepoints: is tracefs mounted? (mount -t tracefs none /sys/kernel/tracing)")
-  end
-  names = {}
-  local cp, np = matcher(cat), matcher(name)
-  for line in f:lines() do
-    local c, n = line:match("^([^:]+):(.+)$")
-    if c and c:match(cp) and n:match(np) then names[#names + 1] = c .. ":" .. n end
-  end
-  f:close()
-  table.sort(names)
-  if #names == 0 then t:fail(("no tracepoint matches '%s'"):format(pat)) end
-  if #names > 1000 then t:fail(("'%s' matches %d tracepoints: at most 1000"):format(pat, #names)) end
+  names = t:tracepoints(pat, o.regexp, 1000)
   -- One small program per tracepoint (a tracepoint program has no cookie).
   local progs = {}
   for i = 1, #names do
@@ -89,7 +68,7 @@ static __always_inline int hit(__u32 i)
     end
   end
 else
-  local lib, glob = pat:match("^(.+):([^:]+)$")
+  local lib = pat:match("^(.+):[^:]+$")
   if not lib then
     t:fail(("'%s': kernel functions need kprobes, which this kernel lacks; use LIB:FUNC, /PATH:FUNC or t:CAT:NAME"):format(pat))
   end
@@ -97,14 +76,7 @@ else
   if lib == "u" or lib == "usdt" then t:fail("USDT probes are not counted by this funccount") end
   local path, err = elf.find(lib)
   if not path then t:fail(err) end
-  local fns = {}
-  local ok, err2 = pcall(function()
-    local p = matcher(glob)
-    for _, e in ipairs((elf.functions(path))) do if e.name:match(p) then fns[#fns + 1] = e end end
-  end)
-  if not ok then t:fail(err2) end
-  if #fns == 0 then t:fail(("no function in %s matches '%s'"):format(path, glob)) end
-  if #fns > 1000 then t:fail(("'%s' matches %d functions: at most 1000"):format(pat, #fns)) end
+  local fns = t:functions(pat, path, o.regexp)
   names = {}
   for i, e in ipairs(fns) do names[i] = e.name end
   src = ([[

@@ -47,34 +47,17 @@ local want_k, want_u = not o.user_stacks_only, not o.kernel_stacks_only
 local names, attach, is_uprobe = {}, nil, false
 local nprogs
 if pat:match("^t:") or pat:match("^tracepoint:") then
-  local cat, name = pat:match("^t[a-z]*:([^:]+):(.+)$")
-  if not cat then t:fail("a tracepoint pattern is t:CATEGORY:NAME") end
-  local f = io.open("/sys/kernel/tracing/available_events") or io.open("/sys/kernel/debug/tracing/available_events")
-  if not f then t:fail("cannot read the list of tracepoints: is tracefs mounted?") end
-  local cp = o.regexp and cat or elf.glob_pattern(cat)
-  local np = o.regexp and name or elf.glob_pattern(name)
-  for line in f:lines() do
-    local c, n = line:match("^([^:]+):(.+)$")
-    if c and c:match(cp) and n:match(np) then names[#names + 1] = c .. ":" .. n end
-  end
-  f:close()
-  table.sort(names)
-  if #names == 0 then t:fail(("no tracepoint matches '%s'"):format(pat)) end
-  if #names > 100 then t:fail(("'%s' matches %d tracepoints: at most 100"):format(pat, #names)) end
+  names = t:tracepoints(pat, o.regexp, 100)
   nprogs = #names
 else
-  local lib, glob = pat:match("^(.+):([^:]+)$")
+  local lib = pat:match("^(.+):[^:]+$")
   if not lib then t:fail(("'%s': kernel functions need kprobes, which this kernel lacks; use LIB:FUNC or t:CAT:NAME"):format(pat)) end
   local path, err = elf.find(lib)
   if not path then t:fail(err) end
   if o.kernel_stacks_only then t:fail("-K: a uprobe has no kernel stack") end
   want_k = false
   is_uprobe = true
-  local p = o.regexp and glob or elf.glob_pattern(glob)
-  local fns = {}
-  for _, e in ipairs((elf.functions(path))) do if e.name:match(p) then fns[#fns + 1] = e end end
-  if #fns == 0 then t:fail(("no function in %s matches '%s'"):format(path, glob)) end
-  if #fns > 1000 then t:fail(("'%s' matches %d functions: at most 1000"):format(pat, #fns)) end
+  local fns = t:functions(pat, path, o.regexp)
   for i, e in ipairs(fns) do names[i] = e.name end
   attach = function(p)
     for i, e in ipairs(fns) do

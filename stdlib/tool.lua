@@ -498,6 +498,53 @@ function M.take(map, less)
   return rows
 end
 
+-- Event patterns (funccount, stackcount) -----------------------------------
+
+--- The tracepoints ("category:name", sorted) of pattern PAT,
+-- t:CATEGORY:NAME (or tracepoint:...), each part a glob, or a Lua pattern
+-- with REGEXP; fails when tracefs is unreadable, nothing matches, or more
+-- than MAX match.
+function T:tracepoints(pat, regexp, max)
+  local elf = require "pktlua.elf"
+  local cat, name = pat:match("^t[a-z]*:([^:]+):(.+)$")
+  if not cat then self:fail("a tracepoint pattern is t:CATEGORY:NAME") end
+  local f = io.open("/sys/kernel/tracing/available_events") or
+            io.open("/sys/kernel/debug/tracing/available_events")
+  if not f then
+    self:fail("cannot read the list of tracepoints: is tracefs mounted? (mount -t tracefs none /sys/kernel/tracing)")
+  end
+  local cp = regexp and cat or elf.glob_pattern(cat)
+  local np = regexp and name or elf.glob_pattern(name)
+  local names = {}
+  for line in f:lines() do
+    local c, n = line:match("^([^:]+):(.+)$")
+    if c and c:match(cp) and n:match(np) then names[#names + 1] = c .. ":" .. n end
+  end
+  f:close()
+  table.sort(names)
+  if #names == 0 then self:fail(("no tracepoint matches '%s'"):format(pat)) end
+  if #names > max then self:fail(("'%s' matches %d tracepoints: at most %d"):format(pat, #names, max)) end
+  return names
+end
+
+--- The functions (elf.functions' entries: name, offset) of binary PATH
+-- that the GLOB of pattern PAT (LIB:GLOB) matches, or its Lua pattern
+-- with REGEXP; fails when PATH cannot be read, nothing matches, or more
+-- than 1000 match.
+function T:functions(pat, path, regexp)
+  local elf = require "pktlua.elf"
+  local glob = pat:match(":([^:]+)$")
+  local fns = {}
+  local ok, err = pcall(function()
+    local p = regexp and glob or elf.glob_pattern(glob)
+    for _, e in ipairs((elf.functions(path))) do if e.name:match(p) then fns[#fns + 1] = e end end
+  end)
+  if not ok then self:fail(err) end
+  if #fns == 0 then self:fail(("no function in %s matches '%s'"):format(path, glob)) end
+  if #fns > 1000 then self:fail(("'%s' matches %d functions: at most 1000"):format(pat, #fns)) end
+  return fns
+end
+
 -- Formatting helpers ---------------------------------------------------------
 
 --- Wall-clock time as BCC prints it: "HH:MM:SS".
