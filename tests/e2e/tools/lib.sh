@@ -173,6 +173,26 @@ hist_bounds() {
 	jq -r --argjson v "$3" "select(.$2 == \$v) | [([.data[] | .low * .count] | add), ([.data[] | (.high + 1) * .count] | add), ([.data[] | .count] | add)] | @tsv" "$1"
 }
 
+# counted_within FIELD NAME: the tool's count of NAME (the sum of .count
+# over its JSON lines whose FIELD is NAME) lies between the increase of the
+# kernel's counter NAME across the workload (snapshots $TOOL_DIR/s1 -> s2,
+# lines "NAME COUNT") and across the whole run (s0 -> s3), give or take one
+# per CPU (events at the edges); nothing is checked when neither moved.
+# Sets INNER to the increase across the workload.
+counted_within() {
+	local field=$1 name=$2 c0 c1 c2 c3 got outer ncpu
+	ncpu=$(nproc)
+	c0=$(awk -v n="$name" '$1 == n { print $2 }' "$TOOL_DIR/s0")
+	c1=$(awk -v n="$name" '$1 == n { print $2 }' "$TOOL_DIR/s1")
+	c2=$(awk -v n="$name" '$1 == n { print $2 }' "$TOOL_DIR/s2")
+	c3=$(awk -v n="$name" '$1 == n { print $2 }' "$TOOL_DIR/s3")
+	got=$(jq -s --arg n "$name" "map(select(.$field == \$n) | .count) | add // 0" "$TOOL_OUT")
+	INNER=$((c2 - c1)) outer=$((c3 - c0))
+	[ "$outer" -eq 0 ] && [ "$got" -eq 0 ] && return
+	check "$name: $INNER - $ncpu <= counted $got <= $outer + $ncpu" \
+		test "$got" -ge $((INNER - ncpu)) -a "$got" -le $((outer + ncpu))
+}
+
 # loop_setup MB: a loop device over a fresh MB-sized file; $LOOP is its name
 # ("loop3"), detached at exit.
 loop_setup() {
