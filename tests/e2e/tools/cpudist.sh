@@ -13,12 +13,9 @@ tool_start cpudist -P --json
 tool_wait 'Tracing on-CPU time' "$TOOL_ERR"
 spinners 3 600
 tool_stop
-for i in 1 2 3; do
-	read -r _ pid run_ns wait_ns slices <"$TOOL_DIR/spin.$i"
-	read -r lo hi n < <(hist_bounds "$TOOL_OUT" pid "$pid")
-	run_us=$((run_ns / 1000))
+while read -r pid run_us _ slices lo hi n; do
 	check "spinner $pid: $n samples for $slices slices, ran $run_us us <= $hi" \
 		awk -v hi="${hi:-0}" -v r="$run_us" -v n="${n:-0}" -v s="$slices" \
 		'BEGIN { exit !(n > 0 && (n >= s - 1 && n <= s + 1) && r <= hi * 1.02 + 200) }'
-done
+done < <(spinner_hists)
 tool_done "cpudist"

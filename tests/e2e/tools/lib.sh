@@ -193,6 +193,19 @@ counted_within() {
 		test "$got" -ge $((INNER - ncpu)) -a "$got" -le $((outer + ncpu))
 }
 
+# spinner_hists: after spinners and a tool's JSON histograms per process
+# (-P --json) in $TOOL_OUT, a line per spinner, "PID RUN_US WAIT_US SLICES
+# SUM_LOW SUM_HIGH COUNT": what the scheduler counted for it, and what its
+# histogram adds up to (hist_bounds; the last three empty without one).
+spinner_hists() {
+	local f pid run_ns wait_ns slices
+	for f in "$TOOL_DIR"/spin.*; do
+		read -r _ pid run_ns wait_ns slices <"$f"
+		printf '%s %s %s %s %s\n' "$pid" $((run_ns / 1000)) $((wait_ns / 1000)) "$slices" \
+			"$(hist_bounds "$TOOL_OUT" pid "$pid" | head -n 1 | tr '\t' ' ')"
+	done
+}
+
 # loop_setup MB: a loop device over a fresh MB-sized file; $LOOP is its name
 # ("loop3"), detached at exit.
 loop_setup() {

@@ -10,15 +10,12 @@ tool_start runqlat -P --json
 tool_wait 'Tracing run queue latency' "$TOOL_ERR"
 spinners 3 600
 tool_stop
-for i in 1 2 3; do
-	read -r _ pid run_ns wait_ns slices <"$TOOL_DIR/spin.$i"
-	read -r lo hi n < <(hist_bounds "$TOOL_OUT" pid "$pid")
-	wait_us=$((wait_ns / 1000))
+while read -r pid _ wait_us slices lo hi n; do
 	# 2% + 200 us: the kernel's rq clock and bpf_ktime_get_ns() differ a little.
 	check "spinner $pid: $lo <= waited $wait_us us <= $hi ($n samples, $slices slices)" \
 		awk -v lo="${lo:-0}" -v hi="${hi:-0}" -v w="$wait_us" -v n="${n:-0}" \
 		-v s="$slices" 'BEGIN { exit !(n > 0 && n >= s - 1 && n <= s + 1 && lo <= w * 1.02 + 200 && w <= hi * 1.02 + 200) }'
-done
+done < <(spinner_hists)
 tool_start runqlat -m 1 1
 tool_finish
 check "text: BCC's histogram header" has '^ +msecs +: count +distribution$'
