@@ -2,7 +2,8 @@
 # scripts/pktdump.lua on one end of a veth pair inside a network namespace:
 # UDP datagrams sent across must land in the pcap file, and tcpdump -r must
 # read back as many packets as pktdump reported, with the filter honoured.
-# Run at tc (default: ingress+egress) and at XDP with a tcpdump expression,
+# Run at tc (default: ingress+egress) and at XDP with a tcpdump expression
+# (at XDP given as separate words, which pktdump joins),
 # at tc with the C filter (-e) instead, then at tc without a filter (every
 # packet both ways: ARP, the ICMP errors for port 7777); then without a
 # file, printing the packets as JSON objects and as lines.
@@ -35,7 +36,8 @@ fail=0
 for mode in tc xdp c all json lines; do
   out=$tmp/$mode.pcap log=$tmp/$mode.log
   extra=("$expr" -w "$out")
-  [ "$mode" = xdp ] && extra+=(--xdp)
+  # shellcheck disable=SC2206 # at XDP the expression goes as words, joined as tcpdump joins them
+  [ "$mode" = xdp ] && extra=($expr -w "$out" --xdp)
   [ "$mode" = c ] && extra=(-e "$c_filter" -w "$out")
   [ "$mode" = all ] && extra=(-w "$out")
   [ "$mode" = json ] && extra=(--json "$expr")     # no file: a JSON object per packet
