@@ -27,7 +27,9 @@ local t = tool.new {
   notes = [[
 Hook: tcp:tcp_retransmit_skb. No -l (tail loss probes): BCC takes those from a
 kprobe on tcp_send_loss_probe, which this kernel lacks. PID is whoever ran
-when the timer or ACK caused the retransmit (usually 0).]],
+when the timer or ACK caused the retransmit (usually 0). Attempts that sent
+nothing (the tracepoint's err, Linux 6.13+: -EBUSY while the original is
+still queued in the host) are not shown, as RetransSegs does not count them.]],
 }
 local o = t:parse(arg)
 local family = t:ip_family()
@@ -47,6 +49,11 @@ SEC("tracepoint/tcp/tcp_retransmit_skb")
 int retransmit(struct trace_event_raw_tcp_retransmit_skb *ctx)
 {
 	if (tcp_family_skip(ctx->family))
+		return 0;
+	/* Since Linux 6.13 the tracepoint also fires for an attempt that sent
+	 * nothing (err: -EBUSY while the original still sits in a host queue,
+	 * ...): not a retransmit, and not in the RetransSegs counter either. */
+	if (bpf_core_field_exists(ctx->err) && ctx->err)
 		return 0;
 	struct event e = { .pid = bpf_get_current_pid_tgid() >> 32, .state = ctx->state };
 	TCP_ADDRS_COPY(&e, ctx);
