@@ -24,15 +24,8 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
-fail() { echo "FAIL: $*"; exit 1; }
-inN() { ip netns exec "$N" "$@"; }
-
-ip netns add "$N" || fail "netns"
-inN ip link set lo up
-inN ip link add ex0 type veth peer name ex1 || fail "veth"
-inN ip addr add 198.18.10.1/24 dev ex0
-inN ip link set ex0 up
-inN ip link set ex1 up
+. "$(dirname "$0")/one_netns.sh"
+one_netns ex0 ex1 198.18.10.1/24
 
 # clean IFACE: no program on its tc hooks or XDP.
 clean() {

@@ -30,15 +30,8 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
-fail() { echo "FAIL: $*"; exit 1; }
-inN() { ip netns exec "$N" "$@"; }
-
-ip netns add "$N" || fail "netns"
-inN ip link set lo up
-inN ip link add nm0 type veth peer name nm1 || fail "veth"
-inN ip addr add 198.18.11.1/24 dev nm0
-inN ip link set nm0 up
-inN ip link set nm1 up
+. "$(dirname "$0")/one_netns.sh"
+one_netns nm0 nm1 198.18.11.1/24
 
 bg() {  # LOG CMD...: a capture in the background (exec: $! is the capture)
   local log=$work/$1
